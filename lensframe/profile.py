@@ -1,0 +1,94 @@
+"""The Profile interface: mass, light and microlens profiles.
+
+A profile is a thin class around pure JAX functions. Its parameters are keyword arguments named as in
+``docs/conventions.md`` (lenstronomy's names for strong lensing, VBMicrolensing's for microlensing);
+each method broadcasts over array-valued coordinates and must ``jit``, ``vmap`` and ``grad``.
+
+Only the minimum is abstract. A mass profile implements ``deflection`` (and ideally ``potential``);
+``hessian`` and ``convergence`` default to forward-mode derivatives of the deflection, which are exact
+and elementwise, so a plugin author gets a complete profile from one function.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+
+from .params import ParamSpec
+
+
+class Profile:
+    """Base of all profiles.
+
+    Class attributes:
+        kind: ``"mass"``, ``"light"`` or ``"microlens"``.
+        params: the parameters, as :class:`~lensframe.params.ParamSpec` (name, unit, default, range).
+        reference: the paper the implementation follows.
+    """
+
+    kind: ClassVar[str] = ""
+    params: ClassVar[tuple[ParamSpec, ...]] = ()
+    reference: ClassVar[str] = ""
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(self.param_names)})"
+
+
+class MassProfile(Profile):
+    """A lens mass distribution in one lens plane. Angles in arcsec.
+
+    Conventions: deflection α = ∇ψ, convergence κ = ½ ∇²ψ, hessian (ψ_xx, ψ_xy, ψ_yx, ψ_yy).
+    """
+
+    kind: ClassVar[str] = "mass"
+
+    def potential(self, x, y, **params):
+        """Lensing potential ψ(x, y) in arcsec²."""
+        raise NotImplementedError(f"{type(self).__name__} does not provide a potential")
+
+    def deflection(self, x, y, **params):
+        """Deflection angle (α_x, α_y) in arcsec. Defaults to the gradient of the potential."""
+        x, y = jnp.broadcast_arrays(jnp.asarray(x, float), jnp.asarray(y, float))
+        f = lambda xx, yy: self.potential(xx, yy, **params)  # noqa: E731
+        one = jnp.ones_like(x)
+        _, ax = jax.jvp(lambda xx: f(xx, y), (x,), (one,))
+        _, ay = jax.jvp(lambda yy: f(x, yy), (y,), (one,))
+        return ax, ay
+
+    def hessian(self, x, y, **params):
+        """Second derivatives of ψ: (f_xx, f_xy, f_yx, f_yy), dimensionless."""
+        x, y = jnp.broadcast_arrays(jnp.asarray(x, float), jnp.asarray(y, float))
+        one = jnp.ones_like(x)
+        _, (fxx, fyx) = jax.jvp(lambda xx: self.deflection(xx, y, **params), (x,), (one,))
+        _, (fxy, fyy) = jax.jvp(lambda yy: self.deflection(x, yy, **params), (y,), (one,))
+        return fxx, fxy, fyx, fyy
+
+    def convergence(self, x, y, **params):
+        """Convergence κ = ½ (f_xx + f_yy), dimensionless."""
+        fxx, _, _, fyy = self.hessian(x, y, **params)
+        return 0.5 * (fxx + fyy)
+
+
+class LightProfile(Profile):
+    """A surface-brightness distribution. ``surface_brightness`` is flux per unit area (per arcsec²)
+    at the given coordinates; an amplitude parameter ``amp`` scales it linearly."""
+
+    kind: ClassVar[str] = "light"
+
+    def surface_brightness(self, x, y, **params):
+        raise NotImplementedError
+
+
+class MicrolensProfile(Profile):
+    """A microlens: magnification of a (point or finite) source at (y1, y2), in units of θ_E."""
+
+    kind: ClassVar[str] = "microlens"
+
+    def magnification(self, y1, y2, **params):
+        raise NotImplementedError

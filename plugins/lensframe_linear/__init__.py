@@ -1,0 +1,1 @@
+"""Standard linear-inversion solvers (amplitudes of linear model components)."""

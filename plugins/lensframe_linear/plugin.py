@@ -1,0 +1,9 @@
+"""Registration of the linear solvers (lazy references)."""
+
+from lensframe import hookimpl
+
+
+@hookimpl
+def lensframe_register_solvers(registry):
+    registry.add("wls", kind="solver", ref="lensframe_linear.wls:WeightedLeastSquares",
+                 summary="Weighted least squares by Jacobi-scaled normal equations (any sign)")

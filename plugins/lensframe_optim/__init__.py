@@ -1,0 +1,1 @@
+"""Standard optimisers (fitters that find the best fit)."""

@@ -1,0 +1,9 @@
+"""Registration of the optimisers (lazy references)."""
+
+from lensframe import hookimpl
+
+
+@hookimpl
+def lensframe_register_fitters(registry):
+    registry.add("lbfgs", kind="fitter", ref="lensframe_optim.lbfgs:LBFGS", requires=("optax",),
+                 summary="Multi-start L-BFGS (optax, zoom line search) in unconstrained space")

@@ -1,0 +1,105 @@
+"""Isothermal lenses: SIS and SIE.
+
+Convention (lenstronomy): κ = θ_E / (2 √(q x'² + y'²/q)), x' along the major axis, so θ_E is the
+circularised (product-average) Einstein radius, b = θ_E √q in Tessore & Metcalf (2015).
+
+SIE deflection in the frame of the ellipse (Kormann, Schneider & Bartelmann 1994, A&A 284, 285;
+Keeton 2001, astro-ph/0102341, eq. for s = 0), with ψ = √(q² x'² + y'²) and s' = √(1 − q²):
+    α_x' = (b / s') arctan(s' x' / ψ),   α_y' = (b / s') artanh(s' y' / ψ).
+The potential of an isothermal profile is homogeneous of degree one, so ψ_lens = x·α.
+
+Near the round limit the axis angle is undefined while the deflection is smooth in (e1, e2). For
+|e| < 1e-5 the deflection is taken from the first-order expansion in ellipticity,
+    ψ ≈ θ_E r − (θ_E / 3) [e1 (x² − y²) + 2 e2 x y] / r,
+whose neglected terms are O(e²) < 1e-10 relative, so values and gradients stay finite and exact to
+that order at e1 = e2 = 0.
+"""
+
+import jax.numpy as jnp
+from lensframe.profile import MassProfile
+
+from . import params
+from .ellipse import elliptical_radius_squared, safe_sqrt
+
+_ROUND = 1e-5  # below this |e| the first-order expansion is exact to < 1e-10
+_TINY = 1e-12  # floor on radii, arcsec: avoids 0/0 at the centre
+
+
+def _sis_deflection(dx, dy, theta_E):
+    r = safe_sqrt(dx * dx + dy * dy, _TINY)
+    return theta_E * dx / r, theta_E * dy / r
+
+
+def _near_round_deflection(dx, dy, theta_E, e1, e2):
+    """Gradient of θ_E r − (θ_E/3)[e1(x²−y²) + 2 e2 xy]/r."""
+    r = safe_sqrt(dx * dx + dy * dy, _TINY)
+    quad = e1 * (dx * dx - dy * dy) + 2.0 * e2 * dx * dy
+    ax = theta_E * dx / r - theta_E / 3.0 * ((2 * e1 * dx + 2 * e2 * dy) / r - quad * dx / r**3)
+    ay = theta_E * dy / r - theta_E / 3.0 * ((-2 * e1 * dy + 2 * e2 * dx) / r - quad * dy / r**3)
+    return ax, ay
+
+
+def _elliptical_deflection(dx, dy, theta_E, e1, e2):
+    e = jnp.sqrt(e1 * e1 + e2 * e2)
+    q = (1.0 - e) / (1.0 + e)
+    phi = 0.5 * jnp.arctan2(e2, e1)
+    c, s = jnp.cos(phi), jnp.sin(phi)
+    xp = c * dx + s * dy
+    yp = -s * dx + c * dy
+    b = theta_E * jnp.sqrt(q)
+    psi = safe_sqrt(q * q * xp * xp + yp * yp, _TINY)
+    sq = jnp.sqrt(1.0 - q * q)
+    axp = b / sq * jnp.arctan(sq * xp / psi)
+    ayp = b / sq * jnp.arctanh(sq * yp / psi)
+    return c * axp - s * ayp, s * axp + c * ayp
+
+
+def sie_deflection(x, y, theta_E, e1, e2, center_x, center_y):
+    """SIE deflection (α_x, α_y) in arcsec."""
+    dx, dy = x - center_x, y - center_y
+    round_ = e1 * e1 + e2 * e2 < _ROUND * _ROUND
+    # double-where: each branch sees only inputs where it is well defined, so no NaN leaks into
+    # the gradient of the branch that is not taken
+    e1_ell = jnp.where(round_, _ROUND * 2.0, e1)
+    e2_ell = jnp.where(round_, 0.0, e2)
+    ell = _elliptical_deflection(dx, dy, theta_E, e1_ell, e2_ell)
+    near = _near_round_deflection(dx, dy, theta_E, e1, e2)
+    return (jnp.where(round_, near[0], ell[0]), jnp.where(round_, near[1], ell[1]))
+
+
+class SIS(MassProfile):
+    """Singular isothermal sphere: κ = θ_E / (2r), α = θ_E r̂, ψ = θ_E r (angles in arcsec)."""
+
+    params = params.SIS
+    reference = "e.g. Schneider, Ehlers & Falco (1992), Gravitational Lenses, §8.1"
+
+    def deflection(self, x, y, theta_E, center_x=0.0, center_y=0.0):
+        return _sis_deflection(x - center_x, y - center_y, theta_E)
+
+    def potential(self, x, y, theta_E, center_x=0.0, center_y=0.0):
+        dx, dy = x - center_x, y - center_y
+        return theta_E * safe_sqrt(dx * dx + dy * dy, _TINY)
+
+    def convergence(self, x, y, theta_E, center_x=0.0, center_y=0.0):
+        dx, dy = x - center_x, y - center_y
+        return 0.5 * theta_E / safe_sqrt(dx * dx + dy * dy, _TINY)
+
+
+class SIE(MassProfile):
+    """Singular isothermal ellipsoid (angles in arcsec; lenstronomy's θ_E, e1, e2)."""
+
+    params = params.SIE
+    reference = "Kormann, Schneider & Bartelmann (1994), A&A 284, 285; Keeton (2001)"
+
+    def deflection(self, x, y, theta_E, e1=0.0, e2=0.0, center_x=0.0, center_y=0.0):
+        x, y = jnp.broadcast_arrays(jnp.asarray(x, float), jnp.asarray(y, float))
+        return sie_deflection(x, y, theta_E, e1, e2, center_x, center_y)
+
+    def potential(self, x, y, theta_E, e1=0.0, e2=0.0, center_x=0.0, center_y=0.0):
+        ax, ay = self.deflection(x, y, theta_E, e1, e2, center_x, center_y)
+        return (x - center_x) * ax + (y - center_y) * ay
+
+    def convergence(self, x, y, theta_E, e1=0.0, e2=0.0, center_x=0.0, center_y=0.0):
+        r2 = elliptical_radius_squared(x - center_x, y - center_y, e1, e2)
+        return 0.5 * theta_E / safe_sqrt(r2, _TINY)
+
