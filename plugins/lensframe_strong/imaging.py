@@ -195,11 +195,13 @@ class ImagingLikelihood(Likelihood):
             linear = [p.name for p in c.profile.params if f"{c.name}.{p.name}" in self.linear]
             if linear:
                 for name in linear:
-                    basis = dict(params, **{n: 0.0 for n in linear}, **{name: 1.0})
+                    basis = {**params, **{n: 0.0 for n in linear}, name: 1.0}
                     columns.append(c.profile.surface_brightness(px, py, **basis))
             else:
                 fixed = fixed + c.profile.surface_brightness(px, py, **params)
-        render = lambda img: convolve(bin_subpixels(img, factor), data["psf"])  # noqa: E731
+        # surface brightness (per arcsec²) times pixel area gives flux per pixel, as lenstronomy
+        area = data["pixel_scale"] ** 2
+        render = lambda img: convolve(bin_subpixels(img, factor) * area, data["psf"])  # noqa: E731
         cols = jax.vmap(render)(jnp.stack(columns)) if columns else None
         return render(fixed), cols
 
