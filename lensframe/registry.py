@@ -186,7 +186,7 @@ class Registry:
         unknown = _unknown_hooks(obj)
         if unknown:
             self._fail(record, "implements unknown hook(s) " + ", ".join(
-                f"'{u}'" + _suggest(u, HOOK_KINDS) for u in unknown))
+                f"'{u}'" + suggest(u, HOOK_KINDS) for u in unknown))
             return record
         try:
             self.pm.register(obj, name=f"{record.distribution}:{record.name}")
@@ -259,7 +259,7 @@ class Registry:
         if spec is None:
             known = [s.name for (ns, _), s in self._specs.items() if ns == namespace]
             raise UnknownComponentError(
-                f"unknown {namespace} '{name}'" + _suggest(name, known)
+                f"unknown {namespace} '{name}'" + suggest(name, known)
                 + f"; known: {', '.join(sorted(known, key=str.casefold)) or 'none'}"
                 + _load_error_hint(self))
         return spec
@@ -285,7 +285,7 @@ def _unknown_hooks(obj: Any) -> list[str]:
     return unknown
 
 
-def _suggest(name: str, candidates: Iterable[str]) -> str:
+def suggest(name: str, candidates: Iterable[str]) -> str:
     candidates = list(candidates)
     folded = {c.casefold(): c for c in candidates}
     close = difflib.get_close_matches(name.casefold(), list(folded), n=3, cutoff=0.5)
