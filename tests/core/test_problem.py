@@ -1,0 +1,113 @@
+"""Problem: parameter layout, links, transforms, and clear errors for bad models."""
+
+import copy
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lensframe.errors import ConfigError, ParameterError, UnknownComponentError
+from lensframe.problem import Problem
+
+
+def build(components, data, **kw):
+    return Problem.build(components, data, likelihood_options={"supersampling": 1}, **kw)
+
+
+def test_layout_roles_and_values(tiny_spec):
+    components, data, truth = tiny_spec()
+    components = copy.deepcopy(components)
+    components["lens"]["params"]["center_x"] = {"link": "source.center_x"}
+    p = build(components, data)
+    assert p.free_names == ("lens.theta_E", "source.R_sersic", "source.center_x",
+                            "source.center_y")
+    assert p.layout.linear == ("source.amp",)
+    assert dict(p.layout.linked) == {"lens.center_x": "source.center_x"}
+    theta = jnp.array([0.61, 0.2, 0.07, -0.01])
+    values = p.values(theta, p.args)
+    assert float(values["lens.center_x".split(".")[0]]["center_x"]) == pytest.approx(0.07)
+    assert float(values["source"]["n_sersic"]) == 1.0  # fixed
+    assert float(values["lens"]["center_y"]) == 0.0  # default
+    assert "amp" not in values["source"]
+    named = p.named(theta)
+    assert set(named) >= {"source.amp", "lens.center_x"} and np.isfinite(named["source.amp"])
+
+
+def test_log_density_is_prior_plus_likelihood_and_unit_cube_maps_priors(tiny_problem):
+    p, truth = tiny_problem
+    theta = jnp.array([truth[k] for k in p.free_names])
+    lp = p.log_prior(theta, p.args)
+    expected_prior = (-np.log(0.7) - np.log(truth["source.R_sersic"]) - np.log(np.log(10.0))
+                      - 2 * np.log(0.6))
+    assert float(lp) == pytest.approx(expected_prior, rel=1e-12)
+    assert float(p.log_density(theta, p.args)) == pytest.approx(
+        float(lp + p.log_likelihood(theta, p.args)), rel=1e-12)
+    corner = p.from_unit(jnp.array([0.0, 1.0, 0.5, 0.5]), p.args)
+    np.testing.assert_allclose(np.asarray(corner), [0.3, 0.5, 0.0, 0.0], atol=1e-12)
+    outside = theta.at[0].set(1.5)
+    assert float(p.log_density(outside, p.args)) == -np.inf
+
+
+def test_unconstrained_density_includes_the_jacobian(tiny_problem):
+    p, truth = tiny_problem
+    z = jnp.array([0.3, -0.2, 0.1, 0.4])
+    theta, logdet = p.from_unconstrained(z, p.args)
+    jac = jax.jacfwd(lambda v: p.from_unconstrained(v, p.args)[0])(z)
+    assert float(logdet) == pytest.approx(float(jnp.linalg.slogdet(jac)[1]), abs=1e-10)
+    assert float(p.log_density_unconstrained(z, p.args)) == pytest.approx(
+        float(p.log_density(theta, p.args) + logdet), rel=1e-12)
+
+
+def test_with_data_keeps_structure_key_and_new_shapes_change_it(tiny_spec):
+    c, d, _ = tiny_spec(seed=0)
+    _, d2, _ = tiny_spec(seed=1)
+    _, d3, _ = tiny_spec(seed=0, n=24)
+    p = build(c, d)
+    assert p.with_data(d2).structure_key() == p.structure_key()
+    assert not np.array_equal(p.with_data(d2).data["image"], p.data["image"])
+    assert p.with_data(d3).structure_key() != p.structure_key()
+
+
+@pytest.mark.parametrize("mutate,error,match", [
+    (lambda c: c["lens"]["params"].pop("theta_E"), ParameterError, "missing parameter.*theta_E"),
+    (lambda c: c["lens"]["params"].update(theta_e=1.0), ParameterError,
+     r"components.lens.params: unknown parameter.*'theta_e'.*did you mean 'theta_E'"),
+    (lambda c: c["lens"]["params"].update(theta_E={"prior": "uniform", "low": 2, "high": 1}),
+     ParameterError, r"components.lens.params.theta_E: prior bounds are reversed"),
+    (lambda c: c["lens"]["params"].update(theta_E={"prior": "normal", "mu": 1, "sigma": 1}),
+     ParameterError, r"theta_E: the prior's support"),
+    (lambda c: c["lens"]["params"].update(theta_E=-1.0), ParameterError,
+     "outside the allowed range"),
+    (lambda c: c["lens"]["params"].update(theta_E="linear"), ParameterError,
+     "cannot be solved linearly"),
+    (lambda c: c["lens"]["params"].update(theta_E={"prior": "unifrom", "low": 0, "high": 1}),
+     ParameterError, "did you mean 'uniform'"),
+    (lambda c: c["lens"]["params"].update(theta_E={"prior": "uniform", "low": 0}),
+     ParameterError, "takes exactly low, high"),
+    (lambda c: c["lens"]["params"].update(center_x={"link": "source.centre_x"}), ParameterError,
+     "did you mean 'source.center_x'"),
+    (lambda c: (c["lens"]["params"].update(center_x={"link": "lens.center_y"}),
+                c["lens"]["params"].update(center_y={"link": "lens.center_x"})),
+     ParameterError, "cycle"),
+    (lambda c: c["lens"].update(profile="SIEE"), UnknownComponentError, "did you mean 'SIE'"),
+    (lambda c: c["lens"].update(plnae="lens"), ConfigError, "components.lens: unknown key 'plnae'"),
+    (lambda c: c["source"].update(plane="sky"), ConfigError, "components.source.plane"),
+    (lambda c: c["source"].pop("plane"), ConfigError, "components.source.plane"),
+])
+def test_bad_models_are_rejected_naming_the_key(tiny_spec, mutate, error, match):
+    components, data, _ = tiny_spec()
+    components = copy.deepcopy(components)
+    mutate(components)
+    with pytest.raises(error, match=match):
+        build(components, data)
+
+
+def test_unknown_likelihood_option_and_likelihood_name(tiny_spec):
+    components, data, _ = tiny_spec()
+    with pytest.raises(TypeError, match=r"likelihood 'imaging'.*'supersampilng'.*supersampling"):
+        Problem.build(components, data, likelihood_options={"supersampilng": 2})
+    with pytest.raises(ValueError, match="supersampling"):
+        Problem.build(components, data, likelihood_options={"supersampling": 0})
+    with pytest.raises(UnknownComponentError, match="did you mean 'imaging'"):
+        Problem.build(components, data, likelihood="imagin")
