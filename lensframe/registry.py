@@ -157,6 +157,7 @@ class Registry:
         self.plugins: list[PluginRecord] = []
         self._specs: dict[tuple[str, str], ComponentSpec] = {}
         self._conflicts: dict[tuple[str, str], list[ComponentSpec]] = {}
+        self._replacing: set[tuple[str, str]] = set()
 
     # -- loading -------------------------------------------------------------------------------
     def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> None:
@@ -197,6 +198,10 @@ class Registry:
             impl = getattr(obj, hook_name, None)
             if impl is None or not callable(impl):
                 continue
+            if not hasattr(impl, f"{PROJECT}_impl"):
+                self._fail(record, f"defines {hook_name} without @lensframe.hookimpl, so it was "
+                                   "not called")
+                continue
             record.hooks.append(hook_name)
             registrar = Registrar(record, kinds)
             try:
@@ -209,17 +214,35 @@ class Registry:
         return record
 
     def _commit(self, spec: ComponentSpec, replace: bool, record: PluginRecord) -> None:
+        """Add ``spec``. ``replace=True`` wins over a plain registration of the same name whatever
+        the load order; two plain registrations, or two replacements, are a conflict."""
         key = (spec.namespace, spec.name.casefold())
         existing = self._specs.get(key)
-        if existing is not None and not replace:
-            message = (f"{spec.namespace} name '{spec.name}' is registered twice: by "
-                       f"{existing.provider} and by {spec.provider}; uninstall one, or pass "
-                       "replace=True in the plugin that means to override")
-            self._conflicts.setdefault(key, [existing]).append(spec)
-            self._fail(record, message)
-            return
+        if existing is not None:
+            existing_replaces = key in self._replacing
+            if replace and not existing_replaces:
+                self._drop(existing)
+            elif existing_replaces and not replace:
+                return  # overridden on purpose by the plugin that registered with replace=True
+            else:
+                how = "replace" if replace else "register"
+                message = (f"{spec.namespace} name '{spec.name}' is registered twice: by "
+                           f"{existing.provider} and by {spec.provider} (both {how} it); "
+                           "uninstall one, or pass replace=True in the plugin that means to "
+                           "override")
+                self._conflicts.setdefault(key, [existing]).append(spec)
+                self._fail(record, message)
+                return
+        if replace:
+            self._replacing.add(key)
         self._specs[key] = spec
         record.components.append(spec.name)
+
+    def _drop(self, spec: ComponentSpec) -> None:
+        for plugin in self.plugins:
+            if plugin.name == spec.plugin and plugin.distribution == spec.distribution:
+                if spec.name in plugin.components:
+                    plugin.components.remove(spec.name)
 
     def _fail(self, record: PluginRecord, message: str, exc: BaseException | None = None) -> None:
         record.errors.append(message)

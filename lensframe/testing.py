@@ -46,8 +46,9 @@ def register_plugin(lensframe_registry):
 @pytest.fixture
 def plugin_distribution(tmp_path, monkeypatch):
     """Factory: ``plugin_distribution("my-dist", {"my-dist": "my_pkg.plugin"}, {"my_pkg/plugin.py":
-    "..."})`` makes the distribution visible and returns its folder; call
-    ``lensframe.registry.reset_registry()`` (done for you) before looking components up."""
+    "..."})`` makes the distribution visible and returns its folder. The process-wide registry is
+    reset so the next ``get_registry()`` discovers it; a registry object fetched earlier (e.g. from
+    the ``lensframe_registry`` fixture) does not see it, so call ``get_registry()`` afterwards."""
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))

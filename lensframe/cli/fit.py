@@ -97,16 +97,18 @@ def _products(problem, result) -> dict:
 
 
 def _report(console, result, truth) -> None:
-    table = Table("parameter", "best fit", "truth", "Δ / truth", title="best fit",
-                  title_justify="left")
+    columns = ["parameter", "best fit"] + (["truth", "Δ", "Δ / |truth|"] if truth else [])
+    table = Table(*columns, title="best fit (dim: not free)", title_justify="left")
     free = set(result.free_names)
     for key, value in result.best_fit.items():
-        true = None if truth is None else truth.get(key)
-        rel = ""
-        if true is not None and true != 0:
-            rel = f"{(value - true) / abs(true):+.2%}"
-        elif true is not None:
-            rel = f"{value - true:+.3g} (abs)"
         name = key if key in free else f"[dim]{key}[/]"
-        table.add_row(name, f"{value:.6g}", "" if true is None else f"{true:.6g}", rel)
+        row = [name, f"{value:.6g}"]
+        if truth:
+            true = truth.get(key)
+            if true is None:
+                row += ["", "", ""]
+            else:
+                rel = f"{(value - true) / abs(true):+.2%}" if true != 0 else ""
+                row += [f"{true:.6g}", f"{value - true:+.3g}", rel]
+        table.add_row(*row)
     console.print(table)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .. import __version__
@@ -68,7 +70,9 @@ def main(argv=None) -> int:
     try:
         return handler(args) or 0
     except (LensframeError, TypeError, ValueError, OSError) as exc:
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        if os.environ.get("LENSFRAME_DEBUG"):
+            raise
+        _err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         return 2
     except KeyboardInterrupt:
         _err.print("[yellow]interrupted[/]")
@@ -90,12 +94,18 @@ def cmd_list(args) -> int:
                      for s in specs])
         return 0
     table = Table(title="lensframe components", title_justify="left")
-    for col in ("name", "kind", "summary", "plugin", "distribution", "status"):
-        table.add_column(col, overflow="fold")
+    table.add_column("name", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("summary", ratio=1, min_width=20)
+    table.add_column("plugin", overflow="fold")
+    table.add_column("distribution", overflow="fold")
+    table.add_column("status", overflow="fold")
     for s in specs:
         status = registry.status(s)
-        table.add_row(s.name, s.kind, s.summary, s.plugin, f"{s.distribution} {s.version}",
-                      status if status == "ok" else f"[red]{status}[/]")
+        # plugin-supplied text is shown literally, never read as rich markup
+        table.add_row(escape(s.name), s.kind, escape(s.summary), escape(s.plugin),
+                      escape(f"{s.distribution} {s.version}"),
+                      status if status == "ok" else f"[red]{escape(status)}[/]")
     Console().print(table)
     _warn_load_errors(registry)
     return 0
@@ -111,39 +121,43 @@ def cmd_info(args) -> int:
         from ..registry import suggest
 
         raise UnknownComponentError(f"no component named '{args.name}'"
-                                    + suggest(args.name, registry.all_names()))
+                                    + (suggest(args.name, registry.all_names())
+                                       or "; `lensframe list` shows the registered components"))
     out = []
     for spec in specs:
         entry = spec.as_dict(registry.status(spec))
         entry.update(_loaded_details(spec))
         out.append(entry)
     if args.json:
-        _print_json(out if len(out) > 1 else out[0])
+        _print_json(out)  # always an array: a name may exist in several namespaces
         return 0
     console = Console()
     for entry in out:
-        console.print(f"[bold]{entry['name']}[/] ({entry['kind']}) — {entry['summary']}")
-        console.print(f"provided by {entry['distribution']} {entry['version']}, entry point "
-                      f"'{entry['plugin']}', object {entry['ref']}; status {entry['status']}")
+        entry_text = {k: escape(v) if isinstance(v, str) else v for k, v in entry.items()}
+        console.print(f"[bold]{entry_text['name']}[/] ({entry['kind']}) — {entry_text['summary']}")
+        console.print(f"provided by {entry_text['distribution']} {entry_text['version']}, entry "
+                      f"point '{entry_text['plugin']}', object {entry_text['ref']}; status "
+                      f"{entry_text['status']}", highlight=False)
         if entry.get("reference"):
-            console.print(f"reference: {entry['reference']}")
+            console.print(f"reference: {entry_text['reference']}", highlight=False)
         if entry["params"]:
             table = Table("parameter", "unit", "default", "range", "linear", "description")
             for p in entry["params"]:
                 rng = f"[{_fmt(p['lower'])}, {_fmt(p['upper'])}]"
-                table.add_row(p["name"], p["unit"], _fmt(p["default"]), rng,
-                              "yes" if p["linear"] else "", p["description"])
+                table.add_row(escape(p["name"]), escape(p["unit"]), _fmt(p["default"]), rng,
+                              "yes" if p["linear"] else "", escape(p["description"]))
             console.print(table)
         if entry.get("options"):
             table = Table("option", "type", "default", "description")
             for o in entry["options"]:
-                table.add_row(o["name"], o["type"], _fmt(o["default"]), o["help"])
+                table.add_row(escape(o["name"]), escape(o["type"]), escape(_fmt(o["default"])),
+                              escape(o["help"]))
             console.print(table)
         if entry.get("component_options"):
             console.print("component keys: " + ", ".join(
                 f"{k} ∈ {v}" for k, v in entry["component_options"].items()))
         if entry.get("load_error"):
-            console.print(f"[red]cannot load:[/] {entry['load_error']}")
+            console.print(f"[red]cannot load:[/] {escape(entry['load_error'])}")
     return 0
 
 
@@ -180,13 +194,15 @@ def cmd_plugins(args) -> int:
                   title="lensframe plugins (entry-point group 'lensframe')", title_justify="left")
     for p in records:
         status = "[green]ok[/]" if p["status"] == "ok" else "[red]error[/]"
-        table.add_row(p["name"], p["distribution"], p["version"],
+        table.add_row(escape(p["name"]), escape(p["distribution"]), escape(p["version"]),
                       ", ".join(h.replace("lensframe_register_", "") for h in p["hooks"]),
-                      ", ".join(p["components"]), status)
-    Console().print(table)
+                      escape(", ".join(p["components"])), status)
+    console = Console()
+    console.print(table)
     for p in records:
         for e in p["errors"]:
-            Console().print(f"[red]{p['name']}[/] ({p['distribution']}): {e}", highlight=False)
+            console.print(f"[red]{escape(p['name'])}[/] ({escape(p['distribution'])}): "
+                          f"{escape(e)}", highlight=False)
     return 0
 
 
@@ -194,7 +210,7 @@ def _warn_load_errors(registry) -> None:
     broken = [p for p in registry.plugins if p.errors]
     if broken:
         _err.print(f"[yellow]{len(broken)} plugin(s) failed to load: "
-                   f"{', '.join(p.name for p in broken)} — see `lensframe plugins`[/]")
+                   f"{escape(', '.join(p.name for p in broken))} — see `lensframe plugins`[/]")
 
 
 # -- cache -------------------------------------------------------------------------------------------
