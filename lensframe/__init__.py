@@ -53,9 +53,17 @@ def _instance(name: str, namespace: str):
     return obj() if isinstance(obj, type) else obj
 
 
-def get_profile(name: str):
-    """The profile registered as ``name`` (case-insensitive), e.g. ``get_profile("SIE")``."""
-    return _instance(name, "profile")
+def get_profile(name: str, **options):
+    """The profile registered as ``name`` (case-insensitive), e.g. ``get_profile("SIE")``;
+    ``options`` are the profile's static options, e.g. ``get_profile("SHAPELETS", n_max=6)``."""
+    from .options import make_options
+    from .registry import get_registry
+
+    spec = get_registry().get(name, "profile")
+    cls = spec.load()
+    if not isinstance(cls, type):
+        return cls
+    return cls(make_options(cls.Options, options, f"profile '{spec.name}'"))
 
 
 def get_solver(name: str):

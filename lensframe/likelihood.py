@@ -16,7 +16,8 @@ from .profile import Profile
 
 @dataclass(frozen=True)
 class Component:
-    """A named model component: a profile plus the options the likelihood reads (e.g. ``plane``)."""
+    """A named model component: a profile plus its options: the keys the likelihood reads (e.g.
+    ``plane``) and the profile's own static options (prefixed ``profile.``)."""
 
     name: str
     profile_name: str

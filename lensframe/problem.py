@@ -87,10 +87,11 @@ class Problem:
             if "profile" not in centry:
                 raise ConfigError(f"{cwhere}: missing key 'profile'")
             extra = {k: v for k, v in centry.items() if k not in ("profile", "params")}
+            pspec, profile, extra = _resolve_profile(centry["profile"], extra, cwhere)
             _check_component_options(cwhere, extra, lk_cls, lk_spec.name)
-            pspec, profile = _resolve_profile(centry["profile"], f"{cwhere}.profile")
+            options = {**extra, **{f"profile.{k}": v for k, v in vars(profile.options).items()}}
             comp = Component(cname, pspec.name if pspec else type(profile).__name__, profile,
-                             pspec.version if pspec else "", tuple(sorted(extra.items())))
+                             pspec.version if pspec else "", tuple(sorted(options.items())))
             built[cname] = comp
             roles.update(_parse_params(comp, centry.get("params", {}), f"{cwhere}.params"))
 
@@ -220,17 +221,27 @@ class Problem:
 
 # ------------------------------------------------------------------------------------------------
 
-def _resolve_profile(profile, where) -> tuple[ComponentSpec | None, Profile]:
+def _resolve_profile(profile, extra: dict, where: str):
+    """(spec, instance, remaining component keys): keys naming the profile's own options are
+    validated and passed to its constructor; the rest are for the likelihood."""
     if isinstance(profile, Profile):
-        return None, profile
+        return None, profile, extra
     if not isinstance(profile, str):
-        raise ConfigError(f"{where}: expected a profile name, got {profile!r}")
+        raise ConfigError(f"{where}.profile: expected a profile name, got {profile!r}")
     spec = get_registry().get(profile, "profile")
     obj = spec.load()
-    instance = obj() if isinstance(obj, type) else obj
+    if isinstance(obj, type):
+        import dataclasses
+
+        own = {f.name for f in dataclasses.fields(obj.Options)} if issubclass(obj, Profile) else set()
+        mine = {k: v for k, v in extra.items() if k in own}
+        extra = {k: v for k, v in extra.items() if k not in own}
+        instance = obj(make_options(obj.Options, mine, f"{where}: profile '{spec.name}'"))
+    else:
+        instance = obj
     if not isinstance(instance, Profile):
-        raise ConfigError(f"{where}: '{profile}' from {spec.provider} is not a Profile")
-    return spec, instance
+        raise ConfigError(f"{where}.profile: '{profile}' from {spec.provider} is not a Profile")
+    return spec, instance, extra
 
 
 def _check_component_options(where, extra, lk_cls, lk_name):

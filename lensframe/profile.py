@@ -16,6 +16,7 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
+from .options import NoOptions
 from .params import ParamSpec
 
 
@@ -24,13 +25,21 @@ class Profile:
 
     Class attributes:
         kind: ``"mass"``, ``"light"`` or ``"microlens"``.
-        params: the parameters, as :class:`~lensframe.params.ParamSpec` (name, unit, default, range).
+        params: the parameters, as :class:`~lensframe.params.ParamSpec` (name, unit, default, range);
+            a profile whose parameters depend on its options overrides it with a property.
         reference: the paper the implementation follows.
+        Options: frozen dataclass of static options, passed to the constructor.
     """
 
     kind: ClassVar[str] = ""
-    params: ClassVar[tuple[ParamSpec, ...]] = ()
+    params: tuple[ParamSpec, ...] = ()
     reference: ClassVar[str] = ""
+    #: static options (a frozen dataclass) that shape the profile, e.g. a shapelet order; given as
+    #: keys of the component in a config, they are part of the compiled program's structure
+    Options: ClassVar[type] = NoOptions
+
+    def __init__(self, options=None):
+        self.options = self.Options() if options is None else options
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -1,5 +1,8 @@
 """Parameter tables of this plugin's profiles (no JAX import: read by ``lensframe list``/``info``
-and by the implementations alike). Names and units follow lenstronomy (docs/conventions.md)."""
+and by the implementations alike). Names and units follow lenstronomy (docs/conventions.md).
+
+Each profile family has a catalogue module like this one, ending in ``PROFILES``: the entries that
+``plugin.py`` registers (name, kind, lazy reference, parameters, one-line summary)."""
 
 from lensframe.params import ParamSpec
 
@@ -30,4 +33,19 @@ SERSIC_ELLIPSE = (
     ParamSpec("n_sersic", "dimensionless", "Sérsic index", lower=0.2, upper=10.0),
     *ELLIPTICITY,
     *CENTER,
+)
+
+
+_MOD = "lensframe_strong"
+
+PROFILES = (
+    dict(name="SIS", kind="mass", ref=f"{_MOD}.isothermal:SIS", params=SIS,
+         summary="Singular isothermal sphere"),
+    dict(name="SIE", kind="mass", ref=f"{_MOD}.isothermal:SIE", params=SIE,
+         summary="Singular isothermal ellipsoid (Kormann et al. 1994), lenstronomy θ_E"),
+    dict(name="SHEAR", kind="mass", ref=f"{_MOD}.shear:Shear", params=SHEAR,
+         summary="External shear (γ1, γ2) about (ra_0, dec_0)"),
+    dict(name="SERSIC_ELLIPSE", kind="light", ref=f"{_MOD}.sersic:SersicEllipse",
+         params=SERSIC_ELLIPSE,
+         summary="Elliptical Sérsic surface brightness (Sérsic 1963), lenstronomy axes"),
 )

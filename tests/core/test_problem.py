@@ -111,3 +111,64 @@ def test_unknown_likelihood_option_and_likelihood_name(tiny_spec):
         Problem.build(components, data, likelihood_options={"supersampling": 0})
     with pytest.raises(UnknownComponentError, match="did you mean 'imaging'"):
         Problem.build(components, data, likelihood="imagin")
+
+
+OPTIONS_PLUGIN = {
+    "optprof/__init__.py": "",
+    "optprof/plugin.py": """
+        from lensframe import hookimpl
+
+        @hookimpl
+        def lensframe_register_profiles(registry):
+            registry.add("STACKED_GAUSSIANS", kind="light", ref="optprof.impl:Stacked")
+    """,
+    "optprof/impl.py": """
+        from dataclasses import dataclass
+
+        import jax.numpy as jnp
+        from lensframe.params import ParamSpec
+        from lensframe.profile import LightProfile
+
+        @dataclass(frozen=True)
+        class Options:
+            n_components: int = 1
+
+        class Stacked(LightProfile):
+            Options = Options
+
+            @property
+            def params(self):
+                amps = tuple(ParamSpec(f"amp_{i}", linear=True) for i in range(self.options.n_components))
+                return amps + (ParamSpec("sigma", lower=0.0),)
+
+            def surface_brightness(self, x, y, sigma, **amps):
+                r2 = x * x + y * y
+                return sum(a * jnp.exp(-r2 / (2 * (sigma * (i + 1)) ** 2))
+                           for i, a in enumerate(amps[f"amp_{i}"] for i in range(len(amps))))
+    """,
+}
+
+
+def test_profile_options_shape_the_parameters_and_the_structure(plugin_distribution, tiny_spec):
+    plugin_distribution("optprof-dist", {"optprof-dist": "optprof.plugin"}, OPTIONS_PLUGIN)
+    components, data, _ = tiny_spec()
+    components = {"lens": components["lens"],
+                  "source": {"profile": "stacked_gaussians", "plane": "source", "n_components": 3,
+                             "params": {"amp_0": "linear", "amp_1": "linear", "amp_2": "linear",
+                                        "sigma": {"prior": "uniform", "low": 0.05, "high": 0.5}}}}
+    p3 = build(components, data)
+    assert p3.layout.linear == ("source.amp_0", "source.amp_1", "source.amp_2")
+    assert ("profile.n_components", 3) in p3.components["source"].options
+    named = p3.named(jnp.array([0.6, 0.2]))
+    assert all(np.isfinite(named[f"source.amp_{i}"]) for i in range(3))
+
+    components["source"]["n_components"] = 2
+    with pytest.raises(ParameterError, match="unknown parameter.*'amp_2'"):
+        build(components, data)
+    del components["source"]["params"]["amp_2"]
+    assert build(components, data).structure_key() != p3.structure_key()
+
+    components["source"]["n_components"] = "two"
+    with pytest.raises(TypeError, match=r"components.source: profile 'STACKED_GAUSSIANS' option "
+                                        r"'n_components' must be an integer"):
+        build(components, data)

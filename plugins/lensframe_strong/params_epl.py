@@ -1,0 +1,3 @@
+"""Catalogue of the power-law mass profiles (EPL and its multipoles); no JAX import."""
+
+PROFILES: tuple = ()
