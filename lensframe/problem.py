@@ -27,6 +27,9 @@ from .profile import Profile
 from .registry import ComponentSpec, get_registry
 
 
+_PENALTY = -1e12  # ln L outside the profiles' domains
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where each parameter comes from. Keys are ``"component.param"``."""
@@ -145,7 +148,18 @@ class Problem:
         return lp
 
     def log_likelihood(self, theta, args):
-        return self.likelihood.log_likelihood(self.values(theta, args), args["data"])
+        """ln L at ``theta``. Outside a profile's domain (e.g. |e| ≥ 1) it is a finite penalty,
+        −1e12 (1 + violation), sloping back towards the domain; the likelihood itself is then
+        evaluated at the prior centre instead (the double-where trick), so neither its value nor
+        its gradient can carry a NaN into a fit."""
+        values = self.values(theta, args)
+        violation = sum((c.profile.domain_violation(**values[name])
+                         for name, c in self.components.items()), jnp.zeros(()))
+        inside = violation == 0
+        centre = jnp.stack([p.from_unit(0.5) for p in args["priors"]]) if self.dim else theta
+        safe = self.values(jnp.where(inside, theta, centre), args)
+        ll = self.likelihood.log_likelihood(safe, args["data"])
+        return jnp.where(inside, ll, _PENALTY * (1.0 + violation))
 
     def log_density(self, theta, args):
         """ln p(theta | data) up to a constant: log-prior plus log-likelihood."""

@@ -20,6 +20,9 @@ from .options import NoOptions
 from .params import ParamSpec
 
 
+_MAX_E_SQ = (1.0 - 1e-6) ** 2  # |e| < 1 − 1e-6, i.e. q > 5e-7
+
+
 class Profile:
     """Base of all profiles.
 
@@ -44,6 +47,26 @@ class Profile:
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
+
+    def domain_violation(self, **params):
+        """How far ``params`` are outside the profile's domain (0 inside), pure JAX.
+
+        The default checks each parameter's [lower, upper] range and, for profiles with the
+        ellipticity pair (e1, e2), that |e| < 1 (an axis ratio q > 0). A fit that strays outside
+        gets a finite, heavily penalised log-likelihood instead of NaN (see ``Problem``)."""
+        violation = jnp.zeros(())
+        for spec in self.params:
+            if spec.name not in params:
+                continue
+            value = params[spec.name]
+            if spec.lower > -jnp.inf:
+                violation = violation + jnp.maximum(spec.lower - value, 0.0)
+            if spec.upper < jnp.inf:
+                violation = violation + jnp.maximum(value - spec.upper, 0.0)
+        if "e1" in params and "e2" in params:
+            e_sq = params["e1"] ** 2 + params["e2"] ** 2
+            violation = violation + jnp.maximum(e_sq - _MAX_E_SQ, 0.0)
+        return violation
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(self.param_names)})"

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.signal import fftconvolve
 from lensframe.errors import ConfigError, DataError
 from lensframe.io import read_array
 from lensframe.likelihood import Likelihood
@@ -51,14 +50,43 @@ def subpixel_grid(shape, pixel_scale, origin, factor):
 
 
 def bin_subpixels(image, factor):
-    """Average s × s sub-pixels back to pixels."""
-    ny, nx = image.shape[0] // factor, image.shape[1] // factor
-    return image.reshape(ny, factor, nx, factor).mean(axis=(1, 3))
+    """Average s × s sub-pixels back to pixels (over the last two axes)."""
+    ny, nx = image.shape[-2] // factor, image.shape[-1] // factor
+    return image.reshape(*image.shape[:-2], ny, factor, nx, factor).mean(axis=(-3, -1))
 
 
 def convolve(image, psf):
     """PSF convolution by FFT with zero padding; the output has the image's shape."""
-    return fftconvolve(image, psf, mode="same")
+    return convolve_many(image[None], psf)[0]
+
+
+def fast_fft_size(n: int) -> int:
+    """Smallest 2^a 3^b 5^c ≥ n: FFT lengths with only small prime factors are fastest."""
+    best = 1 << (n - 1).bit_length()
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            size = p35
+            while size < n:
+                size *= 2
+            best = min(best, size)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def convolve_many(images, psf):
+    """Convolve a stack (k, ny, nx) with one odd PSF by FFT, zero-padded to the full linear size
+    (so nothing wraps round the edges) and cropped back ("same" alignment). The PSF is
+    transformed once for the whole stack."""
+    ny, nx = images.shape[-2:]
+    ky, kx = psf.shape
+    shape = (fast_fft_size(ny + ky - 1), fast_fft_size(nx + kx - 1))
+    spectrum = jnp.fft.rfft2(images, s=shape) * jnp.fft.rfft2(psf, s=shape)
+    full = jnp.fft.irfft2(spectrum, s=shape)
+    oy, ox = (ky - 1) // 2, (kx - 1) // 2
+    return full[..., oy:oy + ny, ox:ox + nx]
 
 
 class ImagingLikelihood(Likelihood):
@@ -187,7 +215,7 @@ class ImagingLikelihood(Likelihood):
         for c in self.mass:
             ax, ay = c.profile.deflection(x, y, **values[c.name])
             bx, by = bx - ax, by - ay
-        fixed = jnp.zeros_like(x)
+        fixed = None
         columns = []
         for c in self.light:
             px, py = (x, y) if c.option("plane") == "lens" else (bx, by)
@@ -198,12 +226,17 @@ class ImagingLikelihood(Likelihood):
                     basis = {**params, **{n: 0.0 for n in linear}, name: 1.0}
                     columns.append(c.profile.surface_brightness(px, py, **basis))
             else:
-                fixed = fixed + c.profile.surface_brightness(px, py, **params)
-        # surface brightness (per arcsec²) times pixel area gives flux per pixel, as lenstronomy
+                sb = c.profile.surface_brightness(px, py, **params)
+                fixed = sb if fixed is None else fixed + sb
+        # surface brightness (per arcsec²) times pixel area gives flux per pixel, as lenstronomy;
+        # everything is binned, then convolved in one batched FFT
         area = data["pixel_scale"] ** 2
-        render = lambda img: convolve(bin_subpixels(img, factor) * area, data["psf"])  # noqa: E731
-        cols = jax.vmap(render)(jnp.stack(columns)) if columns else None
-        return render(fixed), cols
+        stack = jnp.stack(([] if fixed is None else [fixed]) + columns)
+        ny, nx = data["image"].shape
+        rendered = convolve_many(bin_subpixels(stack, factor) * area, data["psf"])
+        if fixed is None:
+            return jnp.zeros((ny, nx), rendered.dtype), rendered
+        return rendered[0], (rendered[1:] if columns else None)
 
     def _solve(self, values, data):
         fixed, cols = self._images(values, data)

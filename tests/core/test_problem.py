@@ -172,3 +172,23 @@ def test_profile_options_shape_the_parameters_and_the_structure(plugin_distribut
     with pytest.raises(TypeError, match=r"components.source: profile 'STACKED_GAUSSIANS' option "
                                         r"'n_components' must be an integer"):
         build(components, data)
+
+
+def test_outside_the_profile_domain_the_likelihood_is_a_finite_penalty(tiny_spec):
+    components, data, _ = tiny_spec()
+    components = copy.deepcopy(components)
+    components["source"]["params"]["e1"] = {"prior": "uniform", "low": -0.9, "high": 0.9}
+    components["source"]["params"]["e2"] = {"prior": "uniform", "low": -0.9, "high": 0.9}
+    p = build(components, data)
+    i1, i2 = p.free_names.index("source.e1"), p.free_names.index("source.e2")
+    inside = jnp.zeros(p.dim).at[p.free_names.index("lens.theta_E")].set(0.6).at[
+        p.free_names.index("source.R_sersic")].set(0.15)
+    outside = inside.at[i1].set(0.8).at[i2].set(0.8)  # |e| = 1.13 > 1
+    ll_in = p.log_likelihood(inside, p.args)
+    ll_out = p.log_likelihood(outside, p.args)
+    further = p.log_likelihood(outside.at[i1].set(0.9), p.args)
+    assert np.isfinite(ll_in) and ll_in > -1e6
+    assert np.isfinite(ll_out) and ll_out < -1e11 and further < ll_out
+    grad = jax.grad(p.log_likelihood)(outside, p.args)
+    assert np.all(np.isfinite(grad)) and grad[i1] < 0 and grad[i2] < 0  # points back inside
+    assert np.all(np.isfinite(jax.grad(p.log_likelihood)(inside, p.args)))
