@@ -78,11 +78,16 @@ def plugin_distribution(tmp_path, monkeypatch):
 
 
 # -- conformance ------------------------------------------------------------------------------------
-def _grid(n: int = 7):
+def _grid(params: dict, n: int = 7):
+    """An n×n grid plus two awkward points: the origin and the profile's centre (r = 0)."""
     import jax.numpy as jnp
 
-    x = jnp.linspace(-1.7, 1.9, n)
-    return jnp.meshgrid(x, x + 0.05)
+    axis = jnp.linspace(-1.7, 1.9, n)
+    x, y = jnp.meshgrid(axis, axis + 0.05)
+    cx = float(params.get("center_x", params.get("ra_0", 0.0)))
+    cy = float(params.get("center_y", params.get("dec_0", 0.0)))
+    return (jnp.concatenate([x.ravel(), jnp.array([0.0, cx])]),
+            jnp.concatenate([y.ravel(), jnp.array([0.0, cy])]))
 
 
 def _finite_tree(tree) -> bool:
@@ -92,44 +97,47 @@ def _finite_tree(tree) -> bool:
     return all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree_util.tree_leaves(tree))
 
 
-def check_mass_profile(profile, params: dict) -> None:
-    """Deflection, potential, hessian and convergence: shapes, dtypes, jit = eager, vmap over a
-    batch of parameters, finite gradients with respect to every parameter."""
+def _check_outputs(outputs, params, x):
+    """Shapes, dtypes, finiteness; jit = vmap row; finite gradients of every output."""
     import jax
     import jax.numpy as jnp
 
-    x, y = _grid()
-    ax, ay = profile.deflection(x, y, **params)
-    assert ax.shape == x.shape and ay.shape == x.shape, "deflection shape"
-    assert ax.dtype == x.dtype, "deflection dtype"
-    h = profile.hessian(x, y, **params)
-    assert len(h) == 4 and all(c.shape == x.shape for c in h), "hessian shape"
-    kappa = profile.convergence(x, y, **params)
-    assert kappa.shape == x.shape
-    assert _finite_tree((ax, ay, h, kappa)), "non-finite outputs"
-    jitted = jax.jit(lambda p: profile.deflection(x, y, **p))(params)
-    assert jnp.allclose(jitted[0], ax, rtol=1e-12, atol=1e-12), "jit differs from eager"
     batch = {k: jnp.full((3,), v) for k, v in params.items()}
-    vm = jax.vmap(lambda p: profile.deflection(x, y, **p))(batch)
-    assert vm[0].shape == (3, *x.shape)
-    assert jnp.allclose(vm[0][1], ax, rtol=1e-12, atol=1e-12), "vmap differs from single call"
-    grads = jax.grad(lambda p: jnp.sum(sum(profile.deflection(x, y, **p))))(params)
-    assert _finite_tree(grads), f"non-finite deflection gradient: {grads}"
+    total = lambda p: sum(jnp.sum(leaf) for leaf in jax.tree_util.tree_leaves(outputs(p)))  # noqa
+    # one compiled program for all three views keeps the suite fast
+    single, rows, grads = jax.jit(
+        lambda p, b: (outputs(p), jax.vmap(outputs)(b), jax.grad(total)(p)))(params, batch)
+    for leaf in jax.tree_util.tree_leaves(single):
+        assert leaf.shape == x.shape, f"output shape {leaf.shape} != coordinates {x.shape}"
+        assert leaf.dtype == x.dtype, f"output dtype {leaf.dtype} != coordinates {x.dtype}"
+    assert _finite_tree(single), f"non-finite outputs (the grid includes r = 0): {single}"
+    for a, b in zip(jax.tree_util.tree_leaves(rows), jax.tree_util.tree_leaves(single)):
+        assert a.shape == (3, *b.shape)
+        assert jnp.allclose(a[1], b, rtol=1e-12, atol=1e-12), "vmap row differs from single call"
+    assert _finite_tree(grads), f"non-finite gradient: {grads}"
+
+
+def check_mass_profile(profile, params: dict) -> None:
+    """Deflection, hessian, convergence (and potential if provided): shapes, dtypes, finite
+    values at r = 0, vmap over parameters equal to single calls, finite gradients with respect
+    to every parameter. Everything is jitted, as in a fit."""
+    x, y = _grid(params)
+
+    def outputs(p):
+        out = {"deflection": profile.deflection(x, y, **p),
+               "hessian": profile.hessian(x, y, **p),
+               "convergence": profile.convergence(x, y, **p)}
+        try:
+            out["potential"] = profile.potential(x, y, **p)
+        except NotImplementedError:
+            pass
+        return out
+
+    assert len(outputs(params)["hessian"]) == 4, "hessian must be (f_xx, f_xy, f_yx, f_yy)"
+    _check_outputs(outputs, params, x)
 
 
 def check_light_profile(profile, params: dict) -> None:
-    """Surface brightness: shape, dtype, jit = eager, vmap, finite gradients."""
-    import jax
-    import jax.numpy as jnp
-
-    x, y = _grid()
-    sb = profile.surface_brightness(x, y, **params)
-    assert sb.shape == x.shape and sb.dtype == x.dtype
-    assert _finite_tree(sb)
-    jitted = jax.jit(lambda p: profile.surface_brightness(x, y, **p))(params)
-    assert jnp.allclose(jitted, sb, rtol=1e-12, atol=1e-12)
-    batch = {k: jnp.full((3,), v) for k, v in params.items()}
-    vm = jax.vmap(lambda p: profile.surface_brightness(x, y, **p))(batch)
-    assert jnp.allclose(vm[2], sb, rtol=1e-12, atol=1e-12)
-    grads = jax.grad(lambda p: jnp.sum(profile.surface_brightness(x, y, **p)))(params)
-    assert _finite_tree(grads), f"non-finite surface-brightness gradient: {grads}"
+    """Surface brightness: shape, dtype, finite at r = 0, vmap = single call, finite gradients."""
+    x, y = _grid(params)
+    _check_outputs(lambda p: profile.surface_brightness(x, y, **p), params, x)

@@ -9,10 +9,14 @@ Keeton 2001, astro-ph/0102341, eq. for s = 0), with ψ = √(q² x'² + y'²) an
 The potential of an isothermal profile is homogeneous of degree one, so ψ_lens = x·α.
 
 Near the round limit the axis angle is undefined while the deflection is smooth in (e1, e2). For
-|e| < 1e-5 the deflection is taken from the first-order expansion in ellipticity,
-    ψ ≈ θ_E r − (θ_E / 3) [e1 (x² − y²) + 2 e2 x y] / r,
-whose neglected terms are O(e²) < 1e-10 relative, so values and gradients stay finite and exact to
-that order at e1 = e2 = 0.
+|e| < 1e-5 the deflection is taken from the second-order expansion in ellipticity (solve
+F + F'' = 2rκ/θ_E harmonic by harmonic for ψ = θ_E r F(φ)), with φ_0 the major-axis angle,
+    ψ ≈ θ_E r [1 − e²/4 − (e/3) cos 2(φ − φ_0) − (e²/20) cos 4(φ − φ_0)],
+    e cos 2(φ − φ_0) = e1 cos 2φ + e2 sin 2φ,
+    e² cos 4(φ − φ_0) = (e1² − e2²) cos 4φ + 2 e1 e2 sin 4φ,
+whose neglected terms are O(e³) < 1e-15 relative (and O(e²) < 1e-10 for the derivatives with
+respect to e1, e2), so values and gradients are finite at e1 = e2 = 0 and continuous to round-off
+across |e| = 1e-5. (A first-order expansion would leave a 1e-5 relative error in ∂α/∂e there.)
 """
 
 import jax.numpy as jnp
@@ -21,7 +25,7 @@ from lensframe.profile import MassProfile
 from . import params
 from .ellipse import elliptical_radius_squared, safe_sqrt
 
-_ROUND = 1e-5  # below this |e| the first-order expansion is exact to < 1e-10
+_ROUND = 1e-5  # below this |e| the second-order expansion is exact to < 1e-15
 _TINY = 1e-12  # floor on radii, arcsec: avoids 0/0 at the centre
 
 
@@ -31,12 +35,17 @@ def _sis_deflection(dx, dy, theta_E):
 
 
 def _near_round_deflection(dx, dy, theta_E, e1, e2):
-    """Gradient of θ_E r − (θ_E/3)[e1(x²−y²) + 2 e2 xy]/r."""
+    """Gradient of θ_E r F(φ), F to second order in (e1, e2) (module docstring):
+    α = θ_E (F r̂ + F'(φ) φ̂), written in cos/sin of 2φ and 4φ so that no power of r appears."""
     r = safe_sqrt(dx * dx + dy * dy, _TINY)
-    quad = e1 * (dx * dx - dy * dy) + 2.0 * e2 * dx * dy
-    ax = theta_E * dx / r - theta_E / 3.0 * ((2 * e1 * dx + 2 * e2 * dy) / r - quad * dx / r**3)
-    ay = theta_E * dy / r - theta_E / 3.0 * ((-2 * e1 * dy + 2 * e2 * dx) / r - quad * dy / r**3)
-    return ax, ay
+    u, v = dx / r, dy / r  # cos φ, sin φ (both 0 at the centre, where α = 0)
+    c2, s2 = u * u - v * v, 2.0 * u * v
+    c4, s4 = c2 * c2 - s2 * s2, 2.0 * c2 * s2
+    m2, n2 = e1 * e1 - e2 * e2, 2.0 * e1 * e2  # e² cos 4φ_0, e² sin 4φ_0
+    f = (1.0 - 0.25 * (e1 * e1 + e2 * e2) - (e1 * c2 + e2 * s2) / 3.0
+         - (m2 * c4 + n2 * s4) / 20.0)
+    df = 2.0 * (e1 * s2 - e2 * c2) / 3.0 + (m2 * s4 - n2 * c4) / 5.0
+    return theta_E * (f * u - df * v), theta_E * (f * v + df * u)
 
 
 def _elliptical_deflection(dx, dy, theta_E, e1, e2):

@@ -31,7 +31,9 @@ def sersic_ellipse(x, y, amp, R_sersic, n_sersic, e1, e2, center_x, center_y):
     r2 = elliptical_radius_squared(x - center_x, y - center_y, e1, e2)
     # (R/R_sersic)^(1/n) as one exp of a log taken straight from R²: no square root, no division
     # per pixel (this kernel runs on every sub-pixel of every evaluation)
-    log_frac = 0.5 * jnp.log(jnp.maximum(r2, _R_FLOOR * _R_FLOOR)) - jnp.log(R_sersic)
+    # R_sersic is floored like R (as lenstronomy does), so R_sersic = 0 stays finite
+    log_frac = (0.5 * jnp.log(jnp.maximum(r2, _R_FLOOR * _R_FLOOR))
+                - jnp.log(jnp.maximum(R_sersic, _R_FLOOR)))
     inside = log_frac <= _LOG_MAX_R_FRAC
     log_frac = jnp.where(inside, log_frac, 0.0)
     scaled = jnp.exp(log_frac / n_sersic)
