@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from lensframe.profile import MassProfile
 
 from . import params
-from .ellipse import elliptical_radius_squared, safe_sqrt
+from .ellipse import branch_on_roundness, elliptical_radius_squared, safe_sqrt
 
 _ROUND = 1e-5  # below this |e| the second-order expansion is exact to < 1e-15
 _TINY = 1e-12  # floor on radii, arcsec: avoids 0/0 at the centre
@@ -66,14 +66,10 @@ def _elliptical_deflection(dx, dy, theta_E, e1, e2):
 def sie_deflection(x, y, theta_E, e1, e2, center_x, center_y):
     """SIE deflection (α_x, α_y) in arcsec."""
     dx, dy = x - center_x, y - center_y
-    round_ = e1 * e1 + e2 * e2 < _ROUND * _ROUND
-    # double-where: each branch sees only inputs where it is well defined, so no NaN leaks into
-    # the gradient of the branch that is not taken
-    e1_ell = jnp.where(round_, _ROUND * 2.0, e1)
-    e2_ell = jnp.where(round_, 0.0, e2)
-    ell = _elliptical_deflection(dx, dy, theta_E, e1_ell, e2_ell)
-    near = _near_round_deflection(dx, dy, theta_E, e1, e2)
-    return (jnp.where(round_, near[0], ell[0]), jnp.where(round_, near[1], ell[1]))
+    return branch_on_roundness(
+        e1, e2, _ROUND,
+        lambda a, b: _elliptical_deflection(dx, dy, theta_E, a, b),
+        lambda a, b: _near_round_deflection(dx, dy, theta_E, a, b))
 
 
 class SIS(MassProfile):
