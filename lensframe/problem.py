@@ -278,6 +278,7 @@ def _parse_params(comp: Component, given: Mapping[str, Any], where: str) -> dict
     if not isinstance(given, Mapping):
         raise ConfigError(f"{where}: expected a table of parameters")
     specs = {p.name: p for p in comp.profile.params}
+    given = _expand_wildcards(given, specs, where)
     unknown = [k for k in given if k not in specs]
     if unknown:
         import difflib
@@ -306,6 +307,24 @@ def _parse_params(comp: Component, given: Mapping[str, Any], where: str) -> dict
         raise ParameterError(f"{where}: missing parameter(s) {', '.join(missing)} for profile "
                              f"'{comp.profile_name}' (they have no default)")
     return roles
+
+
+def _expand_wildcards(given: Mapping[str, Any], specs, where: str) -> dict:
+    """Keys with ``*`` or ``?`` (e.g. ``"amp_*" = "linear"`` for 66 shapelet amplitudes) apply to
+    every parameter they match; a parameter named explicitly keeps its own entry."""
+    import fnmatch
+
+    expanded: dict[str, Any] = {}
+    for key, value in given.items():
+        if "*" in key or "?" in key:
+            matches = fnmatch.filter(specs, key)
+            if not matches:
+                raise ParameterError(f"{where}.{key}: the pattern matches no parameter; "
+                                     f"parameters are {', '.join(specs)}")
+            for name in matches:
+                expanded.setdefault(name, value)
+    explicit = {k: v for k, v in given.items() if "*" not in k and "?" not in k}
+    return {**expanded, **explicit}
 
 
 def _parse_role(value, where):

@@ -1,7 +1,7 @@
-"""The ``lensframe`` command: list, info, plugins, fit, cache.
+"""The ``lensframe`` command: list, info, plugins, fit, simulate, cache.
 
 ``--json`` output is a stable, machine-readable contract (documented in docs/cli.md). Listing and
-describing components imports no numerical code; only ``fit`` imports JAX.
+describing components imports no numerical code; only ``fit`` and ``simulate`` import JAX.
 """
 
 from __future__ import annotations
@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--no-plots", action="store_true", help="do not write figures")
 
+    p = sub.add_parser("simulate", help="write a mock image (FITS) from a config's model")
+    p.add_argument("config", type=Path)
+    p.add_argument("--output", type=Path, required=True, metavar="FILE.fits",
+                   help="FITS file to write (extensions IMAGE, NOISE, PSF, PARAMS)")
+    p.add_argument("--noise", action="store_true",
+                   help="add Gaussian noise drawn from the data's noise map")
+    p.add_argument("--seed", type=int, help="noise seed (overrides the config's seed)")
+
     p = sub.add_parser("cache", help="the on-disk compilation cache")
     p.add_argument("action", choices=["info", "clear"])
     p.add_argument("--json", action="store_true")
@@ -66,7 +74,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     handler = {"list": cmd_list, "info": cmd_info, "plugins": cmd_plugins, "fit": cmd_fit,
-               "cache": cmd_cache}[args.command]
+               "simulate": cmd_simulate, "cache": cmd_cache}[args.command]
     try:
         return handler(args) or 0
     except (LensframeError, TypeError, ValueError, OSError) as exc:
@@ -237,3 +245,9 @@ def cmd_fit(args) -> int:
     from .fit import run_fit
 
     return run_fit(args)
+
+
+def cmd_simulate(args) -> int:
+    from .simulate import run_simulate
+
+    return run_simulate(args)

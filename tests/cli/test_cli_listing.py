@@ -138,9 +138,9 @@ def test_info_unknown_name_fails_with_a_suggestion(run):
     code, out, err = run("info", "SIEE")
     assert code != 0 and out == ""
     assert "no component named 'SIEE' (did you mean 'SIE'" in flat(err)
-    code, out, err = run("info", "nonsense", "--json")
+    code, out, err = run("info", "xyzzy", "--json")
     assert code != 0 and out == ""
-    assert "no component named 'nonsense'" in flat(err)
+    assert "no component named 'xyzzy'" in flat(err)
     assert "lensframe list" in flat(err)  # no close match: point at the full listing
 
 

@@ -192,3 +192,19 @@ def test_outside_the_profile_domain_the_likelihood_is_a_finite_penalty(tiny_spec
     grad = jax.grad(p.log_likelihood)(outside, p.args)
     assert np.all(np.isfinite(grad)) and grad[i1] < 0 and grad[i2] < 0  # points back inside
     assert np.all(np.isfinite(jax.grad(p.log_likelihood)(inside, p.args)))
+
+
+def test_wildcard_parameter_keys(tiny_spec):
+    components, data, _ = tiny_spec()
+    components = copy.deepcopy(components)
+    components["source"]["params"]["center_?"] = {"prior": "uniform", "low": -0.2, "high": 0.2}
+    components["source"]["params"]["e*"] = 0.05
+    components["source"]["params"]["e2"] = 0.0  # explicit beats the pattern
+    p = build(components, data)
+    assert p.describe()[[r["parameter"] for r in p.describe()].index("source.center_x")][
+        "detail"] == "Uniform(low=-0.3, high=0.3)"  # explicit keys from the spec win
+    fixed = dict(zip(p.layout.fixed, p.fixed_values.tolist()))
+    assert fixed["source.e1"] == 0.05 and fixed["source.e2"] == 0.0
+    components["source"]["params"]["amp_*"] = "linear"
+    with pytest.raises(ParameterError, match=r"amp_\*: the pattern matches no parameter"):
+        build(components, data)
