@@ -141,3 +141,65 @@ def check_light_profile(profile, params: dict) -> None:
     """Surface brightness: shape, dtype, finite at r = 0, vmap = single call, finite gradients."""
     x, y = _grid(params)
     _check_outputs(lambda p: profile.surface_brightness(x, y, **p), params, x)
+
+
+# -- comparing with a reference code ------------------------------------------------------------------
+def ellipticity(q, phi):
+    """(e1, e2) of axis ratio ``q`` and position angle ``phi`` (radians), lenstronomy's convention."""
+    import numpy as np
+
+    e = (1.0 - q) / (1.0 + q)
+    return e * np.cos(2.0 * phi), e * np.sin(2.0 * phi)
+
+
+def param_columns(draws: dict) -> dict:
+    """Parameter draws {name: (n,)} as columns (n, 1), to broadcast against points (n, m)."""
+    import jax.numpy as jnp
+
+    return {k: jnp.asarray(v, float)[:, None] for k, v in draws.items()}
+
+
+def param_row(draws: dict, i: int) -> dict:
+    """Draw ``i`` as a dict of floats (a reference code's keyword arguments)."""
+    return {k: float(v[i]) for k, v in draws.items()}
+
+
+def mass_quantities(profile, params, x, y):
+    """Potential, deflection, hessian and convergence of a mass profile (pure JAX, unjitted)."""
+    import jax.numpy as jnp
+
+    return {"pot": profile.potential(x, y, **params),
+            "alpha": jnp.stack(profile.deflection(x, y, **params)),
+            "hess": jnp.stack(profile.hessian(x, y, **params)),
+            "kappa": profile.convergence(x, y, **params)}
+
+
+def profile_quantities(profile, x, y, draws) -> dict:
+    """A mass profile's potential, deflection (2, n, m), hessian (4, n, m) and convergence at
+    points (n, m) for n parameter draws, in one jitted call; numpy arrays keyed pot, alpha, hess,
+    kappa — the layout of :func:`reference_quantities`."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    evaluate = jax.jit(mass_quantities, static_argnums=0)
+    out = evaluate(profile, param_columns(draws), jnp.asarray(x), jnp.asarray(y))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def reference_quantities(model, x, y, draws) -> dict:
+    """The same quantities from a lenstronomy-style ``LensModel`` (lenstronomy's or JAXtronomy's)
+    holding one profile, one draw at a time."""
+    import numpy as np
+
+    out = {"pot": [], "alpha": [], "hess": [], "kappa": []}
+    for i in range(x.shape[0]):
+        kw = [param_row(draws, i)]
+        out["pot"].append(np.asarray(model.potential(x[i], y[i], kw)))
+        out["alpha"].append(np.asarray(model.alpha(x[i], y[i], kw)))
+        out["hess"].append(np.asarray(model.hessian(x[i], y[i], kw)))
+        out["kappa"].append(np.asarray(model.kappa(x[i], y[i], kw)))
+    out = {k: np.array(v) for k, v in out.items()}
+    out["alpha"] = np.moveaxis(out["alpha"], 1, 0)
+    out["hess"] = np.moveaxis(out["hess"], 1, 0)
+    return out

@@ -20,6 +20,11 @@ import jax.numpy as jnp  # noqa: E402
 import lensframe  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from lensframe.testing import ellipticity  # noqa: E402
+from lensframe.testing import param_columns as column  # noqa: E402
+from lensframe.testing import param_row as row  # noqa: E402
+from lensframe.testing import profile_quantities as lensframe_eval  # noqa: E402
+from lensframe.testing import reference_quantities as lenstronomy_eval  # noqa: E402
 from lenstronomy.LensModel.lens_model import LensModel  # noqa: E402
 
 S_SCALE = 1e-10  # lenstronomy's SIE core, arcsec
@@ -44,11 +49,6 @@ def sis():
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def ellipticity(q, phi):
-    e = (1.0 - q) / (1.0 + q)
-    return e * np.cos(2.0 * phi), e * np.sin(2.0 * phi)
-
-
 def draw_sie(rng, n):
     """n parameter sets; the first 8 at q = 0.2, the most elongated allowed here."""
     q = rng.uniform(Q_MIN, 1.0, n)
@@ -84,14 +84,6 @@ def awkward_points(draws):
     return (draws["center_x"][:, None] + r * np.cos(t), draws["center_y"][:, None] + r * np.sin(t))
 
 
-def column(draws):
-    return {k: jnp.asarray(v, float)[:, None] for k, v in draws.items()}
-
-
-def row(draws, i):
-    return {k: float(v[i]) for k, v in draws.items()}
-
-
 def analytic_sie(x, y, draws):
     """κ = θ_E / (2 √(q x'² + y'²/q)) by rotation into the major-axis frame (numpy); the hessian
     of any isothermal potential ψ = r F(φ) has ψ_rr = ψ_rφ = 0, so H = 2κ φ̂ φ̂ᵀ. Also q and r."""
@@ -107,34 +99,6 @@ def analytic_sie(x, y, draws):
         r2 = dx * dx + dy * dy
         hess = 2.0 * kappa * np.array([dy * dy, -dx * dy, -dx * dy, dx * dx]) / r2
     return kappa, hess, q, np.sqrt(r2)
-
-
-def lenstronomy_eval(model, x, y, draws):
-    """potential, (α_x, α_y), hessian (4, draws, points) and kappa from a lenstronomy LensModel."""
-    out = {"pot": [], "alpha": [], "hess": [], "kappa": []}
-    for i in range(x.shape[0]):
-        kw = [row(draws, i)]
-        out["pot"].append(model.potential(x[i], y[i], kw))
-        out["alpha"].append(model.alpha(x[i], y[i], kw))
-        out["hess"].append(model.hessian(x[i], y[i], kw))
-        out["kappa"].append(model.kappa(x[i], y[i], kw))
-    out = {k: np.array(v) for k, v in out.items()}
-    out["alpha"] = np.moveaxis(out["alpha"], 1, 0)
-    out["hess"] = np.moveaxis(out["hess"], 1, 0)
-    return out
-
-
-@partial(jax.jit, static_argnums=0)
-def _evaluate(profile, params, x, y):
-    return {"pot": profile.potential(x, y, **params),
-            "alpha": jnp.stack(profile.deflection(x, y, **params)),
-            "hess": jnp.stack(profile.hessian(x, y, **params)),
-            "kappa": profile.convergence(x, y, **params)}
-
-
-def lensframe_eval(profile, x, y, draws):
-    out = _evaluate(profile, column(draws), jnp.asarray(x), jnp.asarray(y))
-    return {k: np.asarray(v) for k, v in out.items()}
 
 
 def worst(excess):

@@ -24,6 +24,11 @@ import lensframe  # noqa: E402
 import mpmath  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from lensframe.testing import ellipticity, mass_quantities  # noqa: E402
+from lensframe.testing import param_columns as column  # noqa: E402
+from lensframe.testing import param_row as row  # noqa: E402
+from lensframe.testing import profile_quantities as lensframe_eval  # noqa: E402
+from lensframe.testing import reference_quantities as model_eval  # noqa: E402
 from lensframe_strong import halo  # noqa: E402
 from lensframe_strong.nfw import CSE_A, CSE_S  # noqa: E402
 from lenstronomy.LensModel.lens_model import LensModel  # noqa: E402
@@ -57,11 +62,6 @@ ON_RS = np.s_[1:3]  # (Rs, 0) and (0, −Rs) from the centre: r = Rs exactly whe
 N_RANDOM = 24  # then r log-uniform in [1e-3, 100] arcsec
 OFF_CENTRE = np.s_[1:]
 ZERO_CENTRE = [0, 1, 2, 3, 4, 5, 8, 9]  # draws centred on (0, 0)
-
-
-def ellipticity(q, phi):
-    e = (1.0 - q) / (1.0 + q)
-    return e * np.cos(2.0 * phi), e * np.sin(2.0 * phi)
 
 
 def draw_nfw(rng, n):
@@ -106,14 +106,6 @@ def points(rng, draws):
     return draws["center_x"][:, None] + dx, draws["center_y"][:, None] + dy
 
 
-def column(draws):
-    return {k: jnp.asarray(v, float)[:, None] for k, v in draws.items()}
-
-
-def row(draws, i):
-    return {k: float(v[i]) for k, v in draws.items()}
-
-
 def take(out, index):
     """Select draws from a dict of (…, draws, points) arrays."""
     return {k: v[..., index, :] for k, v in out.items()}
@@ -122,35 +114,6 @@ def take(out, index):
 def cols(out, index):
     """Select points from a dict of (…, draws, points) arrays."""
     return {k: v[..., index] for k, v in out.items()}
-
-
-@partial(jax.jit, static_argnums=0)
-def _evaluate(profile, params, x, y):
-    return {"pot": profile.potential(x, y, **params),
-            "alpha": jnp.stack(profile.deflection(x, y, **params)),
-            "hess": jnp.stack(profile.hessian(x, y, **params)),
-            "kappa": profile.convergence(x, y, **params)}
-
-
-def lensframe_eval(profile, x, y, draws):
-    out = _evaluate(profile, column(draws), jnp.asarray(x), jnp.asarray(y))
-    return {k: np.asarray(v) for k, v in out.items()}
-
-
-def model_eval(model, x, y, draws):
-    """potential, (α_x, α_y), hessian (4, draws, points) and κ from a lenstronomy-style LensModel
-    (lenstronomy's or JAXtronomy's), one draw at a time."""
-    out = {"pot": [], "alpha": [], "hess": [], "kappa": []}
-    for i in range(x.shape[0]):
-        kw = [row(draws, i)]
-        out["pot"].append(np.asarray(model.potential(x[i], y[i], kw)))
-        out["alpha"].append(np.asarray(model.alpha(x[i], y[i], kw)))
-        out["hess"].append(np.asarray(model.hessian(x[i], y[i], kw)))
-        out["kappa"].append(np.asarray(model.kappa(x[i], y[i], kw)))
-    out = {k: np.array(v) for k, v in out.items()}
-    out["alpha"] = np.moveaxis(out["alpha"], 1, 0)
-    out["hess"] = np.moveaxis(out["hess"], 1, 0)
-    return out
 
 
 def mp_nfw(x, y, draws):
@@ -432,6 +395,9 @@ def test_cse_hand_written_derivatives_agree_with_autodiff(cse, cse_case):
     draws, x, y, ours, _ = cse_case
     alpha_err, hess_err = check_hand_written_derivatives(cse, draws, x, y, ours)
     assert alpha_err < 1e-13 and hess_err < 1e-13
+
+
+_evaluate = jax.jit(mass_quantities, static_argnums=0)
 
 
 # -- gradients with respect to the parameters ---------------------------------------------------
