@@ -203,3 +203,14 @@ def reference_quantities(model, x, y, draws) -> dict:
     out["alpha"] = np.moveaxis(out["alpha"], 1, 0)
     out["hess"] = np.moveaxis(out["hess"], 1, 0)
     return out
+
+
+def points_around(rng, draws: dict, n: int, r_min: float, r_max: float):
+    """``n`` points per draw at log-uniform distance r ∈ [r_min, r_max] from its centre
+    (``center_x``, ``center_y``): arrays (draws, n) of x and y."""
+    import numpy as np
+
+    m = len(draws["center_x"])
+    r = np.exp(rng.uniform(np.log(r_min), np.log(r_max), (m, n)))
+    t = rng.uniform(0.0, 2.0 * np.pi, (m, n))
+    return draws["center_x"][:, None] + r * np.cos(t), draws["center_y"][:, None] + r * np.sin(t)

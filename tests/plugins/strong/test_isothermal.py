@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from lensframe.testing import ellipticity  # noqa: E402
 from lensframe.testing import param_columns as column  # noqa: E402
+from lensframe.testing import points_around  # noqa: E402
 from lensframe.testing import param_row as row  # noqa: E402
 from lensframe.testing import profile_quantities as lensframe_eval  # noqa: E402
 from lensframe.testing import reference_quantities as lenstronomy_eval  # noqa: E402
@@ -66,14 +67,6 @@ def draw_with_e(rng, e, angles):
     return {"theta_E": rng.uniform(0.3, 3.0, n), "e1": e * np.cos(angle),
             "e2": e * np.sin(angle), "center_x": rng.uniform(-0.5, 0.5, n),
             "center_y": rng.uniform(-0.5, 0.5, n)}
-
-
-def points_around(rng, draws, n, r_min, r_max):
-    """n points per draw at log-uniform distance r ∈ [r_min, r_max] from its centre."""
-    m = len(draws["theta_E"])
-    r = np.exp(rng.uniform(np.log(r_min), np.log(r_max), (m, n)))
-    t = rng.uniform(0.0, 2.0 * np.pi, (m, n))
-    return draws["center_x"][:, None] + r * np.cos(t), draws["center_y"][:, None] + r * np.sin(t)
 
 
 def awkward_points(draws):
