@@ -214,3 +214,15 @@ def points_around(rng, draws: dict, n: int, r_min: float, r_max: float):
     r = np.exp(rng.uniform(np.log(r_min), np.log(r_max), (m, n)))
     t = rng.uniform(0.0, 2.0 * np.pi, (m, n))
     return draws["center_x"][:, None] + r * np.cos(t), draws["center_y"][:, None] + r * np.sin(t)
+
+
+def parameter_jvps(fn, params: dict, names):
+    """Forward-mode derivatives of ``fn(params)`` with respect to each parameter in ``names``,
+    stacked on a new leading axis (one ``vmap`` of ``jvp``, so it compiles once). With parameter
+    draws as columns, a tangent of ones gives each independent draw its own derivative."""
+    import jax
+    import jax.numpy as jnp
+
+    tangents = {k: jnp.stack([jnp.ones_like(v) if k == name else jnp.zeros_like(v)
+                              for name in names]) for k, v in params.items()}
+    return jax.vmap(lambda t: jax.jvp(fn, (params,), (t,))[1])(tangents)

@@ -55,11 +55,6 @@ def bin_subpixels(image, factor):
     return image.reshape(*image.shape[:-2], ny, factor, nx, factor).mean(axis=(-3, -1))
 
 
-def convolve(image, psf):
-    """PSF convolution by FFT with zero padding; the output has the image's shape."""
-    return convolve_many(image[None], psf)[0]
-
-
 def fast_fft_size(n: int) -> int:
     """Smallest 2^a 3^b 5^c ≥ n: FFT lengths with only small prime factors are fastest."""
     best = 1 << (n - 1).bit_length()

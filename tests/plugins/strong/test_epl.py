@@ -24,6 +24,7 @@ import lensframe  # noqa: E402
 import mpmath  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from lensframe.testing import parameter_jvps  # noqa: E402
 from lensframe.testing import ellipticity, reference_quantities  # noqa: E402
 from lensframe.testing import param_columns as column  # noqa: E402
 from lensframe.testing import points_around  # noqa: E402
@@ -328,13 +329,7 @@ def _deflection_jvps(profile, params, x, y):
     compiled forward-mode pass; the draws are independent, so a tangent of ones gives each its
     own."""
     names = profile.param_names
-    tangents = {k: jnp.stack([jnp.ones_like(v) if k == name else jnp.zeros_like(v)
-                              for name in names]) for k, v in params.items()}
-
-    def push(tangent):
-        return jax.jvp(lambda p: _deflection(profile, p, x, y), (params,), (tangent,))[1]
-
-    return jax.vmap(push)(tangents)
+    return parameter_jvps(lambda p: _deflection(profile, p, x, y), params, names)
 
 
 @partial(jax.jit, static_argnums=0)

@@ -20,6 +20,7 @@ import jax.numpy as jnp  # noqa: E402
 import lensframe  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from lensframe.testing import parameter_jvps  # noqa: E402
 from lensframe.testing import ellipticity  # noqa: E402
 from lensframe.testing import param_columns as column  # noqa: E402
 from lensframe.testing import points_around  # noqa: E402
@@ -290,12 +291,7 @@ def _deflection(profile, params, x, y):
 @partial(jax.jit, static_argnums=(0, 1))
 def _deflection_jvps(profile, names, params, x, y):
     """∂α/∂p for every p in names, stacked on a leading axis (one compiled forward-mode pass)."""
-    tangents = {k: jnp.stack([jnp.ones_like(v) if k == name else jnp.zeros_like(v)
-                              for name in names]) for k, v in params.items()}
-    def push(tangent):
-        return jax.jvp(lambda p: _deflection(profile, p, x, y), (params,), (tangent,))[1]
-
-    return jax.vmap(push)(tangents)
+    return parameter_jvps(lambda p: _deflection(profile, p, x, y), params, names)
 
 
 @partial(jax.jit, static_argnums=0)

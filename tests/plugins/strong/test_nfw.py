@@ -24,6 +24,7 @@ import lensframe  # noqa: E402
 import mpmath  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from lensframe.testing import parameter_jvps  # noqa: E402
 from lensframe.testing import ellipticity, mass_quantities  # noqa: E402
 from lensframe.testing import param_columns as column  # noqa: E402
 from lensframe.testing import param_row as row  # noqa: E402
@@ -405,13 +406,7 @@ _evaluate = jax.jit(mass_quantities, static_argnums=0)
 def _jvps(profile, names, params, x, y):
     """∂(ψ, α, H, κ)/∂p for every p in names, stacked on a leading axis (one compiled forward-mode
     pass; the draws are independent, so a tangent of ones gives each draw its own derivative)."""
-    tangents = {k: jnp.stack([jnp.ones_like(v) if k == name else jnp.zeros_like(v)
-                              for name in names]) for k, v in params.items()}
-
-    def push(tangent):
-        return jax.jvp(lambda p: _evaluate(profile, p, x, y), (params,), (tangent,))[1]
-
-    return jax.vmap(push)(tangents)
+    return parameter_jvps(lambda p: _evaluate(profile, p, x, y), params, names)
 
 
 @partial(jax.jit, static_argnums=0)

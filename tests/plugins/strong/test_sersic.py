@@ -16,6 +16,7 @@ import jax.numpy as jnp  # noqa: E402
 import lensframe  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from lensframe.testing import parameter_jvps  # noqa: E402
 from lenstronomy.LightModel.light_model import LightModel  # noqa: E402
 
 PARAMS = ("amp", "R_sersic", "n_sersic", "e1", "e2", "center_x", "center_y")
@@ -150,12 +151,7 @@ def test_round_limit_is_continuous(sersic):
 # -- gradients ---------------------------------------------------------------------------------
 @partial(jax.jit, static_argnums=(0, 1))
 def _jvps(profile, names, params, x, y):
-    tangents = {k: jnp.stack([jnp.ones_like(v) if k == name else jnp.zeros_like(v)
-                              for name in names]) for k, v in params.items()}
-    def push(tangent):
-        return jax.jvp(lambda p: _brightness(profile, p, x, y), (params,), (tangent,))[1]
-
-    return jax.vmap(push)(tangents)
+    return parameter_jvps(lambda p: _brightness(profile, p, x, y), params, names)
 
 
 @partial(jax.jit, static_argnums=0)

@@ -13,6 +13,7 @@ import jax.numpy as jnp  # noqa: E402
 import lensframe  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from lensframe.testing import parameter_jvps  # noqa: E402
 from lenstronomy.LensModel.lens_model import LensModel  # noqa: E402
 
 N_DRAWS = 250
@@ -187,13 +188,7 @@ def test_internal_consistency(case):
 # -- gradients with respect to the parameters ---------------------------------------------------
 @partial(jax.jit, static_argnums=(0, 1))
 def _jvps(name, names, params, x, y):
-    tangents = {k: jnp.stack([jnp.ones_like(v) if k == n else jnp.zeros_like(v) for n in names])
-                for k, v in params.items()}
-
-    def push(tangent):
-        return jax.jvp(lambda p: _evaluate(name, p, x, y), (params,), (tangent,))[1]
-
-    return jax.vmap(push)(tangents)
+    return parameter_jvps(lambda p: _evaluate(name, p, x, y), params, names)
 
 
 @partial(jax.jit, static_argnums=0)
