@@ -64,6 +64,12 @@ class Likelihood:
     def degrees_of_freedom(self, data, n_free: int) -> int | None:
         return None
 
+    def figures(self, values, data, directory, title: str = "") -> list:
+        """Write this likelihood's own figures of a fit (e.g. data/model/residual panels, a light
+        curve) into ``directory``; returns the paths written. Called on the host by ``lensframe
+        fit`` after fitting; the default writes nothing."""
+        return []
+
 
 class Solver:
     """Interface of a linear solver plugin: amplitudes x minimising Σ w (A x − b)²."""

@@ -1,0 +1,1 @@
+"""Standard microlensing plugin of lensframe: point, binary and triple lenses, light curves."""

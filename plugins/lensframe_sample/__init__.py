@@ -1,0 +1,1 @@
+"""Standard samplers of lensframe: emcee, NUTS (blackjax) and nautilus."""
