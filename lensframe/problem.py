@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .batching import over_batch
 from .errors import ConfigError, ParameterError
 from .likelihood import Component, Likelihood
 from .options import make_options
@@ -167,6 +168,15 @@ class Problem:
         # Outside the prior's support the likelihood is not evaluated meaningfully.
         ll = self.log_likelihood(theta, args)
         return jnp.where(jnp.isfinite(lp), lp + ll, -jnp.inf)
+
+    def log_density_batch(self, thetas, args, chunk="auto"):
+        """ln p at each row of ``thetas`` (n, dim), in cache-friendly chunks on a CPU (see
+        :mod:`lensframe.batching`); what population samplers (PSO, emcee, nautilus) call."""
+        return over_batch(self.log_density, chunk)(thetas, args)
+
+    def log_likelihood_batch(self, thetas, args, chunk="auto"):
+        """ln L at each row of ``thetas`` (n, dim), chunked as :meth:`log_density_batch`."""
+        return over_batch(self.log_likelihood, chunk)(thetas, args)
 
     def from_unit(self, u, args):
         """Unit hypercube → parameters (the priors' inverse CDFs)."""
