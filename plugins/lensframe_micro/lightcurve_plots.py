@@ -1,0 +1,79 @@
+"""Figures of a light-curve fit: the light curve with model and residual panels, and the caustics
+with the source trajectory. Host-side (matplotlib, Agg), written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .photometry import flux_to_mag
+
+_GRID = 4000  # model epochs drawn across the data's time span
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def model_grid(likelihood, values, data):
+    """Dense epochs over the data's span, refined around t0 where anomalies are, and A there."""
+    time = np.asarray(data["time"])
+    traj = values[likelihood.trajectory.name]
+    t0, tE = float(traj.get("t0", time.mean())), float(traj.get("tE", np.ptp(time)))
+    wide = np.linspace(time.min(), time.max(), _GRID // 2)
+    near = np.linspace(t0 - 2 * tE, t0 + 2 * tE, _GRID // 2)
+    grid = np.unique(np.concatenate([wide, near[(near > time.min()) & (near < time.max())]]))
+    magnify = jax.jit(likelihood.magnification)
+    return grid, np.asarray(magnify(values, jnp.asarray(grid)))
+
+
+def light_curve_figure(likelihood, values, data, path, title=""):
+    """Magnitude against time: each data set moved onto the first one's flux scale,
+    (F − F_b,k)/F_s,k · F_s,0 + F_b,0, the model on a dense grid, and (data − model) in σ below."""
+    plt = _pyplot()
+    products = {k: np.asarray(v) for k, v in likelihood.products(values, data).items()}
+    f_s, f_b = products["source_flux"], products["blend_flux"]
+    member = np.asarray(data["membership"]).argmax(axis=1)
+    time = products["time"]
+    sigma = 1.0 / np.sqrt(np.asarray(data["weight"]))
+    grid, magnification = model_grid(likelihood, values, data)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 1]},
+                                      constrained_layout=True)
+    top.plot(grid, flux_to_mag(f_s[0] * magnification + f_b[0]), color="k", lw=1, zorder=3,
+             label="model")
+    for k, name in enumerate(likelihood.set_names):
+        sel = member == k
+        aligned = (products["data"][sel] - f_b[k]) / f_s[k] * f_s[0] + f_b[0]
+        mag = flux_to_mag(aligned)
+        mag_err = 2.5 / np.log(10) * sigma[sel] * abs(f_s[0] / f_s[k]) / np.abs(aligned)
+        top.errorbar(time[sel], mag, mag_err, fmt=".", ms=3, lw=0.5, alpha=0.7, label=name)
+        bottom.errorbar(time[sel], products["normalized_residual"][sel], 1.0, fmt=".", ms=3,
+                        lw=0.5, alpha=0.7)
+    top.invert_yaxis()
+    top.set_ylabel(f"magnitude ({likelihood.set_names[0]} scale)")
+    top.legend(fontsize=8, ncol=2)
+    chi2 = float(np.sum(products["normalized_residual"] ** 2))
+    top.set_title((title + "\n" if title else "") + f"χ² = {chi2:.1f} for {time.size} points")
+    bottom.axhline(0, color="k", lw=1)
+    bottom.set_ylabel("(data − model) / σ")
+    bottom.set_xlabel("HJD − 2450000")
+    return _save(fig, Path(path))
