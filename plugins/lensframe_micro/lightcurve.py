@@ -216,9 +216,8 @@ class LightCurveLikelihood(Likelihood):
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        written = [light_curve_figure(self, values, data, directory / "light_curve.png", title)]
-        caustics = caustic_figure(self, values, data, directory / "caustics.png", title)
-        return written + ([caustics] if caustics is not None else [])
+        return [light_curve_figure(self, values, data, directory / "light_curve.png", title),
+                caustic_figure(self, values, data, directory / "caustics.png", title)]
 
 
 def _inline_set(name, entry, kind, where) -> Photometry:

@@ -77,3 +77,56 @@ def light_curve_figure(likelihood, values, data, path, title=""):
     bottom.set_ylabel("(data − model) / σ")
     bottom.set_xlabel("HJD − 2450000")
     return _save(fig, Path(path))
+
+
+def _caustic_points(profile, params):
+    """The lens's caustics as one complex array (NaN-separated pieces), or None when the profile
+    offers none (a point lens's caustic is a point)."""
+    method = getattr(profile, "caustics", None)
+    if method is None:
+        return None
+    curves = method(**params)
+    pieces = curves if isinstance(curves, (list, tuple)) else [curves]
+    joined = []
+    for piece in pieces:
+        joined += [np.asarray(piece).reshape(-1), np.array([np.nan + 0j])]
+    return np.concatenate(joined) if joined else None
+
+
+def caustic_figure(likelihood, values, data, path, title=""):
+    """Caustics of the lens (if its profile gives them) and the source trajectory over the data's
+    span, with the epochs of each data set marked; axes in θ_E."""
+    plt = _pyplot()
+    lens_params = {k: float(v) for k, v in values[likelihood.lens.name].items()}
+    caustics = _caustic_points(likelihood.lens.profile, lens_params)
+    traj = likelihood.trajectory
+    time = np.asarray(data["time"])
+    grid = np.linspace(time.min(), time.max(), 2000)
+    y1, y2 = (np.asarray(a) for a in traj.profile.source_position(jnp.asarray(grid),
+                                                                   **values[traj.name]))
+    fig, ax = plt.subplots(figsize=(6.5, 6.5), constrained_layout=True)
+    if caustics is not None:
+        ax.plot(caustics.real, caustics.imag, color="crimson", lw=1, label="caustics")
+    ax.plot(y1, y2, color="k", lw=1, label="source trajectory")
+    member = np.asarray(data["membership"]).argmax(axis=1)
+    p1, p2 = (np.asarray(a) for a in traj.profile.source_position(jnp.asarray(time),
+                                                                   **values[traj.name]))
+    for k, name in enumerate(likelihood.set_names):
+        sel = member == k
+        ax.plot(p1[sel], p2[sel], ".", ms=3, label=name)
+    rho = lens_params.get("rho", 0.0)
+    if rho > 0:
+        t0 = float(values[traj.name]["t0"])
+        c1, c2 = (float(a) for a in traj.profile.source_position(t0, **values[traj.name]))
+        ax.add_patch(plt.Circle((c1, c2), rho, fill=False, color="k", lw=0.8))
+    span = 1.5
+    if caustics is not None and np.isfinite(caustics).any():
+        span = max(1.2 * np.nanmax(np.abs(caustics)), 0.5)
+    ax.set_xlim(-span, span)
+    ax.set_ylim(-span, span)
+    ax.set_aspect("equal")
+    ax.set_xlabel("y1 (θ_E)")
+    ax.set_ylabel("y2 (θ_E)")
+    ax.legend(fontsize=8)
+    ax.set_title((title + "\n" if title else "") + "caustics and source trajectory")
+    return _save(fig, Path(path))
