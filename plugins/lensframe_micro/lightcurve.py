@@ -20,6 +20,10 @@ Data (``prepare_data``): one table per data set, keyed by its name::
     error_scale = 1.0             # optional rescaling σ' = error_scale · √(σ² + error_floor²)
     error_floor = 0.0             #   (error_floor in magnitudes, or flux units for kind = "flux")
 
+With the ``rectilinear_parallax`` trajectory, ``[data]`` also takes ``coords = "17:55:23.50
+-30:12:26.1"`` (RA, Dec of the event) and ``t0_par`` (reference epoch, HJD − 2450000); the Sun's
+offsets are computed on the host once (``parallax.py``) and travel with the data.
+
 Instead of ``file``, arrays ``time``, ``mag`` (or ``flux``) and ``error`` may be given inline (from
 Python). The error-bar rescaling is the usual form of Yee et al. (2012, ApJ 755, 102); it is fixed,
 not fitted.
@@ -123,9 +127,13 @@ class LightCurveLikelihood(Likelihood):
         self.lens = lenses[0]
         self.set_names: tuple[str, ...] = ()
         self.sets: tuple[Photometry, ...] = ()
+        self.coords, self.t0_par = None, None  # event coordinates, for parallax
 
     # -- host side ---------------------------------------------------------------------------------
     def prepare_data(self, raw, base_dir=None):
+        raw = dict(raw)
+        self.coords = raw.pop("coords", None)
+        self.t0_par = raw.pop("t0_par", None)
         if not raw:
             raise ConfigError("data: give at least one data set, e.g. [data.OGLE] file = "
                               "\"ogle.dat\"")
@@ -143,12 +151,35 @@ class LightCurveLikelihood(Likelihood):
         member = np.concatenate(member)
         self.set_names = tuple(p.name for p, _ in sets)
         self.sets = tuple(p for p, _ in sets)
-        return {
+        prepared = {
             "time": np.concatenate(time),
             "flux": np.concatenate(flux),
             "weight": 1.0 / np.concatenate(error) ** 2,
             "membership": (member[:, None] == np.arange(len(sets))[None, :]).astype(float),
         }
+        if self.needs_sun_offsets:
+            if self.coords is None or self.t0_par is None:
+                raise ConfigError(f"data: trajectory '{self.trajectory.profile_name}' has annual "
+                                  "parallax and needs data.coords (\"RA Dec\" of the event) and "
+                                  "data.t0_par (its reference epoch, HJD − 2450000)")
+            if isinstance(self.t0_par, bool) or not isinstance(self.t0_par, (int, float)):
+                raise ConfigError(f"data.t0_par: expected a number (HJD − 2450000), got "
+                                  f"{self.t0_par!r}")
+            prepared["sun_offsets"] = self.sun_offsets_at(prepared["time"])
+        return prepared
+
+    @property
+    def needs_sun_offsets(self) -> bool:
+        return bool(getattr(self.trajectory.profile, "needs_sun_offsets", False))
+
+    def sun_offsets_at(self, t):
+        """The Sun's projected offsets (AU) at epochs ``t`` for a parallax trajectory, else None
+        (host side, astropy)."""
+        if not self.needs_sun_offsets:
+            return None
+        from .parallax import sun_offsets
+
+        return sun_offsets(t, str(self.coords), float(self.t0_par))
 
     def _read_set(self, name, entry, base_dir):
         where = f"data.{name}"
@@ -186,15 +217,22 @@ class LightCurveLikelihood(Likelihood):
         return int(np.shape(data["time"])[0]) - n_free - 2 * int(np.shape(data["membership"])[1])
 
     # -- traced ----------------------------------------------------------------------------------
-    def magnification(self, values, t):
+    def source_position(self, values, t, sun_offsets=None):
+        """(y1, y2) in θ_E at epochs ``t`` (days); ``sun_offsets`` for parallax trajectories."""
+        params = values[self.trajectory.name]
+        if self.needs_sun_offsets:
+            return self.trajectory.profile.source_position(t, sun_offsets, **params)
+        return self.trajectory.profile.source_position(t, **params)
+
+    def magnification(self, values, t, sun_offsets=None):
         """A(t) at epochs ``t`` (days) for the component values ``values``."""
-        y1, y2 = self.trajectory.profile.source_position(t, **values[self.trajectory.name])
+        y1, y2 = self.source_position(values, t, sun_offsets)
         params = values[self.lens.name]
         magnify = lambda a, b: self.lens.profile.magnification(a, b, **params)  # noqa: E731
         return jax.vmap(magnify)(y1.reshape(-1), y2.reshape(-1)).reshape(jnp.shape(y1))
 
     def _model(self, values, data):
-        magnification = self.magnification(values, data["time"])
+        magnification = self.magnification(values, data["time"], data.get("sun_offsets"))
         f_s, f_b = solve_fluxes(magnification, data["flux"], data["weight"], data["membership"])
         model = magnification * (data["membership"] @ f_s) + data["membership"] @ f_b
         return model, magnification, f_s, f_b

@@ -42,7 +42,7 @@ def model_grid(likelihood, values, data):
     near = np.linspace(t0 - 2 * tE, t0 + 2 * tE, _GRID // 2)
     grid = np.unique(np.concatenate([wide, near[(near > time.min()) & (near < time.max())]]))
     magnify = jax.jit(likelihood.magnification)
-    return grid, np.asarray(magnify(values, jnp.asarray(grid)))
+    return grid, np.asarray(magnify(values, jnp.asarray(grid), likelihood.sun_offsets_at(grid)))
 
 
 def light_curve_figure(likelihood, values, data, path, title=""):
@@ -102,22 +102,23 @@ def caustic_figure(likelihood, values, data, path, title=""):
     traj = likelihood.trajectory
     time = np.asarray(data["time"])
     grid = np.linspace(time.min(), time.max(), 2000)
-    y1, y2 = (np.asarray(a) for a in traj.profile.source_position(jnp.asarray(grid),
-                                                                   **values[traj.name]))
+    y1, y2 = (np.asarray(a) for a in likelihood.source_position(
+        values, jnp.asarray(grid), likelihood.sun_offsets_at(grid)))
     fig, ax = plt.subplots(figsize=(6.5, 6.5), constrained_layout=True)
     if caustics is not None:
         ax.plot(caustics.real, caustics.imag, color="crimson", lw=1, label="caustics")
     ax.plot(y1, y2, color="k", lw=1, label="source trajectory")
     member = np.asarray(data["membership"]).argmax(axis=1)
-    p1, p2 = (np.asarray(a) for a in traj.profile.source_position(jnp.asarray(time),
-                                                                   **values[traj.name]))
+    p1, p2 = (np.asarray(a) for a in likelihood.source_position(
+        values, jnp.asarray(time), data.get("sun_offsets")))
     for k, name in enumerate(likelihood.set_names):
         sel = member == k
         ax.plot(p1[sel], p2[sel], ".", ms=3, label=name)
     rho = lens_params.get("rho", 0.0)
     if rho > 0:
         t0 = float(values[traj.name]["t0"])
-        c1, c2 = (float(a) for a in traj.profile.source_position(t0, **values[traj.name]))
+        c1, c2 = (float(a[0]) for a in likelihood.source_position(
+            values, jnp.asarray([t0]), likelihood.sun_offsets_at(np.array([t0]))))
         ax.add_patch(plt.Circle((c1, c2), rho, fill=False, color="k", lw=0.8))
     span = 1.5
     if caustics is not None and np.isfinite(caustics).any():

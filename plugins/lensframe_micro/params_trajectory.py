@@ -14,9 +14,20 @@ RECTILINEAR = (
               "microJAX / Skowron et al. 2011 use alpha + pi)", default=0.0),
 )
 
+RECTILINEAR_PARALLAX = RECTILINEAR + (
+    ParamSpec("piEN", "dimensionless", "north component of the microlens parallax vector pi_E "
+              "(Gould 2004)", default=0.0),
+    ParamSpec("piEE", "dimensionless", "east component of the microlens parallax vector pi_E",
+              default=0.0),
+)
+
 PROFILES = (
     {"name": "rectilinear", "kind": "microlens",
      "ref": "lensframe_micro.trajectory:Rectilinear", "params": RECTILINEAR,
      "summary": "Source trajectory for the lightcurve likelihood: straight line (t0, u0, tE, "
                 "alpha); gives positions, not magnifications"},
+    {"name": "rectilinear_parallax", "kind": "microlens",
+     "ref": "lensframe_micro.trajectory:RectilinearParallax", "params": RECTILINEAR_PARALLAX,
+     "summary": "Source trajectory with annual parallax (piEN, piEE); needs data.coords and "
+                "data.t0_par"},
 )

@@ -176,3 +176,30 @@ def test_mulensmodel_data_placeholder():
 
     path = resolve_path("{mulensmodel_data}/photometry_files/OB161195/KCT01I.dat", "/elsewhere")
     assert path.is_file() and str(path).startswith(str(MulensModel.DATA_PATH))
+
+
+@pytest.mark.parametrize("u0", [0.15, -0.15])
+def test_parallax_chi2_matches_mulensmodel(point_lens, u0):
+    import MulensModel
+
+    sets = mock_sets()
+    coords, t0_par = "17:55:23.50 -30:12:26.1", 7000.0
+    params = {"t0": 7000.2, "u0": u0, "tE": 20.0, "piEN": 0.3, "piEE": -0.2}
+    comps = components()
+    comps["event"] = {"profile": "rectilinear_parallax", "params": params}
+    problem = Problem.build(comps, {**sets, "coords": coords, "t0_par": t0_par},
+                            likelihood="lightcurve")
+    values = problem.values(jnp.zeros(0), problem.args)
+    chi2 = -2.0 * float(problem.likelihood.log_likelihood(values, problem.args["data"]))
+    data = [MulensModel.MulensData([s["time"] + 2450000.0, s["mag"], s["error"]], phot_fmt="mag")
+            for s in sets.values()]
+    model = MulensModel.Model({"t_0": params["t0"] + 2450000.0, "u_0": u0, "t_E": 20.0,
+                               "pi_E_N": 0.3, "pi_E_E": -0.2, "t_0_par": t0_par + 2450000.0},
+                              coords=coords)
+    reference = MulensModel.Event(datasets=data, model=model).get_chi2()
+    static = chi2_mulensmodel(sets, 7000.2, u0, 20.0)
+    assert abs(reference - static) > 20  # parallax matters for these data
+    # and lensframe's parallax changes χ² as MulensModel's does (different ephemerides)
+    assert abs(chi2 - reference) < 0.02 * abs(reference - static)
+    with pytest.raises(ConfigError, match="needs data.coords"):
+        Problem.build(comps, sets, likelihood="lightcurve")

@@ -66,3 +66,30 @@ def test_jit_vmap_and_gradient_against_finite_differences():
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-9)
     batched = jax.vmap(lambda tt: jnp.stack(rectilinear(tt, *p)))(t)
     np.testing.assert_allclose(batched.T, jnp.stack(rectilinear(t, *p)), atol=1e-14)
+
+
+@pytest.mark.parametrize("piEN, piEE", [(-0.2154, -0.38), (0.5, 0.1)])
+def test_parallax_trajectory_matches_vbmicrolensing(piEN, piEE):
+    import VBMicrolensing
+    from lensframe_micro.parallax import sun_offsets
+    from lensframe_micro.trajectory import RectilinearParallax
+
+    coords, t0, u0, tE, alpha = "17:55:23.50 -30:12:26.1", 7568.77, 0.05, 9.96, 2.17
+    times = np.linspace(t0 - 60.0, t0 + 60.0, 13)
+    vbm = VBMicrolensing.VBMicrolensing()
+    vbm.SetObjectCoordinates(coords)
+    vbm.parallaxsystem = 1  # (piEN, piEE)
+    vbm.t0_par_fixed, vbm.t0_par = 1, t0
+    _, y1_ref, y2_ref = vbm.BinaryLightCurveParallax(
+        [0.0, math.log(1e-4), u0, alpha, math.log(1e-3), math.log(tE), t0, piEN, piEE],
+        list(times))
+    offsets = jnp.asarray(sun_offsets(times, coords, t0))
+    y1, y2 = RectilinearParallax().source_position(jnp.asarray(times), offsets, t0=t0, u0=u0,
+                                                   tE=tE, alpha=alpha, piEN=piEN, piEE=piEE)
+    # the two ephemerides differ slightly; parallax itself moves the source by up to ~0.3 θ_E here
+    shift = np.hypot(*(np.asarray(rectilinear(times, t0, u0, tE, alpha)) - np.array([y1, y2])))
+    assert shift.max() > 0.05
+    np.testing.assert_allclose(y1, y1_ref, atol=1e-4)
+    np.testing.assert_allclose(y2, y2_ref, atol=1e-4)
+    # at t0_par the offsets and their slope vanish
+    np.testing.assert_allclose(sun_offsets([t0], coords, t0), 0.0, atol=1e-12)
