@@ -10,12 +10,19 @@ the problem's static structure and the options.
 Two families, as in ``docs/architecture.md``: compiled loops (PSO, L-BFGS, NUTS) driven in chunks so
 a progress bar can move, and host-driven samplers (emcee, nautilus) calling a compiled batched
 log-density.
+
+Ctrl-C: a fitter catches ``KeyboardInterrupt`` in its host loop and returns a normal
+:class:`~lensframe.result.FitResult` built from what it has so far, with
+``diagnostics["interrupted"] = True`` and ``diagnostics["interrupted_at"]`` saying where (e.g.
+"sampling step 340 of 1000"); the caller decides whether to save it. A log-density that is NaN is
+treated as −∞ and the number of such evaluations is reported as ``diagnostics["n_nonfinite"]``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
 
+from .errors import ParameterError
 from .options import NoOptions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,3 +45,12 @@ class FitterPlugin:
     def run(self, problem: "Problem", options: Any, *, key, init_from: "FitResult | None",
             programs: Programs, progress: "ProgressReporter") -> "FitResult":
         raise NotImplementedError
+
+
+def require_free_parameters(problem: "Problem", fitter: str) -> None:
+    """Refuse, before anything is compiled, a problem with nothing to fit (every parameter fixed,
+    linked or linear); the message names the fitter."""
+    if problem.dim == 0:
+        raise ParameterError(
+            f"fitter '{fitter}': the problem has no free parameters; give at least one parameter "
+            "a prior (e.g. {prior = \"uniform\", low = ..., high = ...})")

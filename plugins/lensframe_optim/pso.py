@@ -1,0 +1,197 @@
+"""Particle swarm optimisation of the log-posterior in the priors' unit cube.
+
+Each particle i has a position x_i ∈ [0, 1]^d (mapped to the parameters by the priors' inverse
+CDFs, ``problem.from_unit``), a velocity v_i and the best position p_i it has visited; g is the
+best position of the whole swarm. One iteration (Kennedy & Eberhart 1995, with the inertia weight
+of Shi & Eberhart 1998) is
+
+    v_i ← w v_i + c₁ r₁ ⊙ (p_i − x_i) + c₂ r₂ ⊙ (g − x_i),    x_i ← x_i + v_i,
+
+with r₁, r₂ ~ U(0, 1)^d drawn afresh per particle and dimension. The defaults are Clerc & Kennedy's
+(2002) constriction coefficients, χ = 0.7298 and c₁ = c₂ = 2.05 χ = 1.49618, which make the swarm
+contract without velocity explosion. Velocities are clamped to ``v_max`` (unit-cube widths) and a
+particle crossing a wall of the cube is reflected back inside with its velocity component reversed,
+so every evaluated point lies inside the prior's support.
+
+The objective is ln p(θ | data) = ln L + ln π at θ = from_unit(x): the maximum a posteriori, as
+``lbfgs`` finds, so the two chain naturally (``pso → lbfgs``). A NaN log-density counts as −∞ and
+is reported as ``n_nonfinite``. The swarm's evaluations are one batched call
+(``problem.log_density_batch``) and the iterations run in compiled ``lax.scan`` chunks of ``chunk``
+steps, the progress bar moving between chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from lensframe.fitter import FitterPlugin, require_free_parameters
+from lensframe.options import positive
+from lensframe.result import FitResult
+
+#: positions are kept this far inside the unit cube: a Normal prior's inverse CDF is ±∞ at 0 and 1
+_EDGE = 1e-9
+_CHI = 0.7298  # Clerc & Kennedy (2002) constriction factor for φ = 4.1
+_C = 2.05 * _CHI
+
+
+@dataclass(frozen=True)
+class PSOOptions:
+    n_particles: int = field(default=64, metadata={"help": "particles in the swarm"})
+    n_iterations: int = field(default=300, metadata={"help": "swarm updates"})
+    chunk: int = field(default=25, metadata={"help": "iterations per compiled chunk"})
+    inertia: float = field(default=_CHI, metadata={
+        "help": "inertia weight w (default: Clerc–Kennedy constriction χ = 0.7298)"})
+    cognitive: float = field(default=_C, metadata={
+        "help": "pull c₁ towards each particle's own best (default 2.05 χ)"})
+    social: float = field(default=_C, metadata={
+        "help": "pull c₂ towards the swarm's best (default 2.05 χ)"})
+    v_max: float = field(default=0.5, metadata={
+        "help": "largest velocity component, in unit-cube widths"})
+    init_spread: float = field(default=0.05, metadata={
+        "help": "with init_from: spread (unit-cube widths) of the swarm around the previous best"})
+
+    def __post_init__(self):
+        for name in ("n_particles", "n_iterations", "chunk", "v_max", "init_spread"):
+            positive(name, getattr(self, name))
+        for name in ("inertia", "cognitive", "social"):
+            positive(name, getattr(self, name), allow_zero=True)
+        if self.v_max > 1.0:
+            raise ValueError(f"option 'v_max' must be ≤ 1 (a unit-cube width), got {self.v_max}")
+        if self.init_spread > 1.0:
+            raise ValueError(f"option 'init_spread' must be ≤ 1 (a unit-cube width), got "
+                             f"{self.init_spread}")
+
+
+class Swarm(NamedTuple):
+    x: jax.Array            # (n, d) positions in the unit cube
+    v: jax.Array            # (n, d) velocities
+    best_x: jax.Array       # (n, d) each particle's best position
+    best_f: jax.Array       # (n,) ln p there
+    key: jax.Array
+    iteration: jax.Array    # () iterations done
+    n_nonfinite: jax.Array  # () NaN evaluations so far
+
+
+def _reflect(x, v):
+    """Fold positions that left [0, 1] back inside, reversing the velocity component."""
+    low, high = x < 0.0, x > 1.0
+    x = jnp.where(low, -x, jnp.where(high, 2.0 - x, x))
+    v = jnp.where(low | high, -v, v)
+    return jnp.clip(x, _EDGE, 1.0 - _EDGE), v
+
+
+def unit_of(problem, theta, args, iterations: int = 64):
+    """u with ``problem.from_unit(u) ≈ theta``, by bisection on each (monotone) inverse CDF:
+    priors define only the inverse CDF, and 64 halvings reach double precision."""
+    def halve(bounds, _):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        right = problem.from_unit(mid, args) < theta
+        return (jnp.where(right, mid, lo), jnp.where(right, hi, mid)), None
+
+    zeros = jnp.zeros_like(theta)
+    (lo, hi), _ = jax.lax.scan(halve, (zeros, jnp.ones_like(theta)), None, length=iterations)
+    return jnp.clip(0.5 * (lo + hi), _EDGE, 1.0 - _EDGE)
+
+
+class PSO(FitterPlugin):
+    Options = PSOOptions
+    reference = ("Kennedy & Eberhart (1995), Proc. ICNN'95 4, 1942; constriction coefficients of "
+                 "Clerc & Kennedy (2002), IEEE Trans. Evol. Comput. 6, 58")
+
+    def run(self, problem, options, *, key, init_from, programs, progress):
+        require_free_parameters(problem, "pso")
+        n, dim = options.n_particles, problem.dim
+
+        def evaluate(x, args):
+            thetas = jax.vmap(lambda u: problem.from_unit(u, args))(x)
+            f = problem.log_density_batch(thetas, args)
+            bad = jnp.isnan(f) | (f == jnp.inf)
+            return jnp.where(bad, -jnp.inf, f), jnp.sum(bad)
+
+        def start(key, args, centre, use_centre):
+            k_x, k_v, k_next = jax.random.split(key, 3)
+            uniform = jax.random.uniform(k_x, (n, dim), minval=_EDGE, maxval=1.0 - _EDGE)
+            around = centre + options.init_spread * jax.random.normal(k_x, (n, dim))
+            around = jnp.clip(around, _EDGE, 1.0 - _EDGE).at[0].set(centre)
+            x = jnp.where(use_centre, around, uniform)
+            # half the way to another random point (SPSO-2011 style): no initial bias
+            target = jax.random.uniform(k_v, (n, dim))
+            v = jnp.clip(0.5 * (target - x), -options.v_max, options.v_max)
+            f, bad = evaluate(x, args)
+            return Swarm(x, v, x, f, k_next, jnp.array(0), bad)
+
+        def advance(swarm, args):
+            def step(s):
+                k_r, k_next = jax.random.split(s.key)
+                r1, r2 = jax.random.uniform(k_r, (2, n, dim))
+                g = s.best_x[jnp.argmax(s.best_f)]
+                v = (options.inertia * s.v + options.cognitive * r1 * (s.best_x - s.x)
+                     + options.social * r2 * (g[None, :] - s.x))
+                v = jnp.clip(v, -options.v_max, options.v_max)
+                x, v = _reflect(s.x + v, v)
+                f, bad = evaluate(x, args)
+                better = f > s.best_f
+                return Swarm(x, v, jnp.where(better[:, None], x, s.best_x),
+                             jnp.where(better, f, s.best_f), k_next, s.iteration + 1,
+                             s.n_nonfinite + bad)
+
+            def maybe_step(s, _):
+                # the last chunk may run past n_iterations: those steps change nothing
+                return jax.lax.cond(s.iteration < options.n_iterations, step, lambda t: t, s), None
+
+            return jax.lax.scan(maybe_step, swarm, None, length=options.chunk)[0]
+
+        def to_unit(theta, args):
+            return unit_of(problem, theta, args)
+
+        args = problem.args
+        start_c = programs.compile("pso_start", start)
+        advance_c = programs.compile("pso_chunk", advance)
+        if init_from is not None:
+            centre = programs.compile("pso_unit_of", to_unit)(
+                jnp.asarray(init_from.best_theta, dtype=jnp.result_type(float)), args)
+            use_centre = jnp.array(True)
+        else:
+            centre, use_centre = jnp.full((dim,), 0.5), jnp.array(False)
+
+        swarm = start_c(key, args, centre, use_centre)
+        n_chunks = -(-options.n_iterations // options.chunk)
+        history = []
+        interrupted_at = None
+        with progress.task(f"pso ×{n}", total=options.n_iterations) as tick:
+            try:
+                for _ in range(n_chunks):
+                    done_before = int(swarm.iteration)
+                    swarm = advance_c(swarm, args)
+                    best = float(np.max(np.asarray(swarm.best_f)))
+                    history.append(best)
+                    tick(int(swarm.iteration) - done_before, status=f"ln P {best:.6g}")
+            except KeyboardInterrupt:
+                interrupted_at = f"iteration {int(swarm.iteration)} of {options.n_iterations}"
+
+        best_f = np.asarray(swarm.best_f)
+        i_best = int(np.argmax(best_f))
+        u_best = swarm.best_x[i_best]
+        theta_best = np.asarray(problem.from_unit(u_best, args))
+        thetas = np.asarray(jax.vmap(lambda u: problem.from_unit(u, args))(swarm.x))
+        iterations = int(swarm.iteration)
+        diagnostics = {
+            "iterations": iterations, "n_particles": n,
+            "spread_unit": np.std(np.asarray(swarm.x), axis=0).tolist(),
+            "spread": np.std(thetas, axis=0).tolist(),
+            "best_unit": np.asarray(u_best).tolist(),
+            "best_log_density_per_chunk": history,
+            "n_likelihood_calls": n * (iterations + 1),
+            "n_nonfinite": int(swarm.n_nonfinite),
+            "interrupted": interrupted_at is not None,
+        }
+        if interrupted_at is not None:
+            diagnostics["interrupted_at"] = interrupted_at
+        return FitResult(fitter="pso", free_names=list(problem.free_names), best_theta=theta_best,
+                         best_fit=problem.named(theta_best), log_density=float(best_f[i_best]),
+                         diagnostics=diagnostics)
