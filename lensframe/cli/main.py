@@ -1,4 +1,4 @@
-"""The ``lensframe`` command: list, info, plugins, fit, simulate, cache.
+"""The ``lensframe`` command: list, info, plugins, fit, simulate, batch, cache.
 
 ``--json`` output is a stable, machine-readable contract (documented in docs/cli.md). Listing and
 describing components imports no numerical code; only ``fit`` and ``simulate`` import JAX.
@@ -61,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add Gaussian noise drawn from the data's noise map")
     p.add_argument("--seed", type=int, help="noise seed (overrides the config's seed)")
 
+    p = sub.add_parser("batch", help="fit a catalogue of lenses on Dask (docs/batch.md)")
+    p.add_argument("config", type=Path)
+    p.add_argument("--output", type=Path, help="output folder (overrides [output] dir)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler (default: a LocalCluster)")
+    p.add_argument("--workers", type=int, help="LocalCluster worker processes")
+    p.add_argument("--retries", type=int, help="extra attempts for a failing lens")
+    p.add_argument("--limit", type=int, help="fit only the first N lenses")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+
     p = sub.add_parser("cache", help="the on-disk compilation cache")
     p.add_argument("action", choices=["info", "clear"])
     p.add_argument("--json", action="store_true")
@@ -74,7 +84,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     handler = {"list": cmd_list, "info": cmd_info, "plugins": cmd_plugins, "fit": cmd_fit,
-               "simulate": cmd_simulate, "cache": cmd_cache}[args.command]
+               "simulate": cmd_simulate, "batch": cmd_batch, "cache": cmd_cache}[args.command]
     try:
         return handler(args) or 0
     except (LensframeError, TypeError, ValueError, OSError) as exc:
@@ -245,6 +255,12 @@ def cmd_fit(args) -> int:
     from .fit import run_fit
 
     return run_fit(args)
+
+
+def cmd_batch(args) -> int:
+    from .batch import run_batch_command
+
+    return run_batch_command(args)
 
 
 def cmd_simulate(args) -> int:
