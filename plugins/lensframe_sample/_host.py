@@ -73,3 +73,48 @@ def batched(fn: Callable) -> Callable:
 def seed_of(key) -> int:
     """A NumPy seed drawn from a JAX PRNG key, for host libraries (emcee, nautilus)."""
     return int(jax.random.randint(key, (), 0, 2**31 - 1))
+
+
+def start_candidates(problem):
+    """``candidates(key, given, use_given, args) -> (z, finite)``, to compile: ``given`` points
+    (unconstrained) or, unless ``use_given``, as many draws from the prior (its central 80 %),
+    each with whether its log-density is finite."""
+    def candidates(key, given, use_given, args):
+        u = jax.random.uniform(key, given.shape, minval=0.1, maxval=0.9)
+        drawn = batched(problem.to_unconstrained)(batched(problem.from_unit)(u, args), args)
+        z = jnp.where(use_given, given, drawn)
+        values = batched(problem.log_density_unconstrained)(z, args)
+        return z, jnp.isfinite(values)
+    return candidates
+
+
+def starting_points(problem, init_from, n: int, key, args, candidates_c, init_scale: float):
+    """``n`` starting points (unconstrained) for chains or walkers: drawn by weight from
+    ``init_from``'s samples when it has enough, else a ball of radius ``init_scale`` around its
+    best fit, else from the prior. Of 4n such candidates those with a finite log-density come
+    first: a chain or walker started where the density is −∞ (or NaN) never moves."""
+    n_candidates = 4 * n
+    k_rows, k_jitter, k_prior = jax.random.split(key, 3)
+    given = None
+    if init_from is not None:
+        if init_from.samples is not None and len(init_from.samples) >= n_candidates:
+            w = init_from.weights
+            p = None if w is None else jnp.asarray(w, float) / np.sum(w)
+            rows = jax.random.choice(k_rows, len(init_from.samples), (n_candidates,),
+                                     replace=False, p=p)
+            given = batched(problem.to_unconstrained)(jnp.asarray(init_from.samples)[rows], args)
+        else:
+            centre = problem.to_unconstrained(jnp.asarray(init_from.best_theta), args)
+            jitter = init_scale * jax.random.normal(k_jitter, (n_candidates, problem.dim))
+            given = centre[None, :] + jitter
+    z, finite = candidates_c(k_prior, jnp.zeros((n_candidates, problem.dim)) if given is None
+                             else given, jnp.asarray(given is not None), args)
+    finite = np.asarray(finite)
+    if not finite.any():
+        from lensframe.errors import LensframeError
+
+        where = "around init_from" if given is not None else "from the prior"
+        raise LensframeError(f"no starting point with a finite log-density among "
+                             f"{n_candidates} drawn {where}: check the priors and the data")
+    order = np.argsort(~finite, kind="stable")
+    return np.asarray(z)[order[:n]]

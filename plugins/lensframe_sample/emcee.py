@@ -34,7 +34,8 @@ from lensframe.fitter import FitterPlugin, require_free_parameters
 from lensframe.options import positive
 from lensframe.result import FitResult
 
-from ._host import BatchedLogFunction, batched, chain_diagnostics, nan_to_minus_inf, seed_of
+from ._host import (BatchedLogFunction, batched, chain_diagnostics, nan_to_minus_inf, seed_of,
+                    start_candidates, starting_points)
 
 
 @dataclass(frozen=True)
@@ -85,15 +86,11 @@ class Emcee(FitterPlugin):
             thetas, logjac = batched(problem.from_unconstrained)(zs, args)
             return thetas, logjac
 
-        def prior_draws(key, args):
-            u = jax.random.uniform(key, (n_walkers, dim), minval=0.02, maxval=0.98)
-            thetas = batched(problem.from_unit)(u, args)
-            return batched(problem.to_unconstrained)(thetas, args)
-
         to_theta_c = programs.compile("emcee_to_theta", to_theta)
         k_init, k_seed = jax.random.split(key)
-        z0 = self._initial(problem, options, init_from, n_walkers, k_init, args,
-                           programs.compile("emcee_prior_draws", prior_draws))
+        z0 = starting_points(problem, init_from, n_walkers, k_init, args,
+                             programs.compile("emcee_starts", start_candidates(problem)),
+                             options.init_scale)
         logp = BatchedLogFunction(programs.compile("emcee_log_density", log_density), args,
                                   pad_value=z0[0])
         seed = seed_of(k_seed)
@@ -104,9 +101,8 @@ class Emcee(FitterPlugin):
         interrupted_at = None
         with progress.task(f"emcee ×{n_walkers}", total=options.n_steps) as tick:
             try:
-                for i, _ in enumerate(sampler.sample(
-                        z0, iterations=options.n_steps,
-                        rstate0=np.random.RandomState(seed).get_state())):
+                start = emcee.State(z0, random_state=np.random.RandomState(seed).get_state())
+                for i, _ in enumerate(sampler.sample(start, iterations=options.n_steps)):
                     if (i + 1) % every == 0:
                         tick(every, status=f"acceptance "
                                            f"{np.mean(sampler.acceptance_fraction):.2f}")
@@ -145,21 +141,6 @@ class Emcee(FitterPlugin):
                          weights=np.full(len(thetas), 1.0 / len(thetas)),
                          diagnostics=diagnostics)
 
-    @staticmethod
-    def _initial(problem, options, init_from, n_walkers, key, args, prior_draws):
-        """The initial ensemble (n_walkers, dim) in unconstrained space."""
-        if init_from is None:
-            return np.asarray(prior_draws(key, args))
-        rng = np.random.default_rng(seed_of(key))
-        if init_from.samples is not None and len(init_from.samples) >= n_walkers:
-            w = init_from.weights
-            p = None if w is None else np.asarray(w, float) / np.sum(w)
-            rows = rng.choice(len(init_from.samples), n_walkers, replace=False, p=p)
-            thetas = jnp.asarray(init_from.samples[rows])
-            return np.asarray(batched(problem.to_unconstrained)(thetas, args))
-        centre = np.asarray(problem.to_unconstrained(jnp.asarray(init_from.best_theta), args))
-        return centre + options.init_scale * rng.standard_normal((n_walkers, len(centre)))
-
 
 def _autocorrelation(sampler, burn) -> dict:
     """emcee's integrated autocorrelation time per parameter (Goodman & Weare 2010, §3), with
@@ -168,6 +149,7 @@ def _autocorrelation(sampler, burn) -> dict:
     chain = sampler.get_chain(discard=burn)
     if len(chain) < 2:
         return {}
-    tau = np.asarray(sampler.get_autocorr_time(discard=burn, tol=0, quiet=True))
+    with np.errstate(invalid="ignore", divide="ignore"):  # a walker that never moved: NaN
+        tau = np.asarray(sampler.get_autocorr_time(discard=burn, tol=0, quiet=True))
     return {"autocorr_time": tau.tolist(),
             "autocorr_reliable": bool(len(chain) > 50 * np.max(tau))}

@@ -37,7 +37,8 @@ from lensframe.fitter import FitterPlugin, require_free_parameters
 from lensframe.options import positive
 from lensframe.result import FitResult
 
-from ._host import batched, chain_diagnostics, nan_to_minus_inf
+from ._host import (batched, chain_diagnostics, nan_to_minus_inf, start_candidates,
+                    starting_points)
 
 
 @dataclass(frozen=True)
@@ -126,22 +127,15 @@ class NUTS(FitterPlugin):
                 return jax.lax.scan(step, state, jax.random.split(k, options.chunk))
             return jax.vmap(one)(states, keys, step_sizes, inverse_mass)
 
-        def candidates(key, given, use_given, args):
-            """Prior draws unless ``use_given``; with whether each has a finite log-density."""
-            u = jax.random.uniform(key, given.shape, minval=0.1, maxval=0.9)
-            drawn = batched(problem.to_unconstrained)(batched(problem.from_unit)(u, args), args)
-            z = jnp.where(use_given, given, drawn)
-            values = batched(problem.log_density_unconstrained)(z, args)
-            return z, jnp.isfinite(values)
-
         def to_theta(zs, args):
             thetas, logjac = batched(problem.from_unconstrained)(zs, args)
             return thetas, logjac
 
         args = problem.args
         k_init, k_warm, k_sample = jax.random.split(key, 3)
-        z0 = self._initial(problem, options, init_from, k_init, args,
-                           programs.compile("nuts_starts", candidates))
+        z0 = starting_points(problem, init_from, n_chains, k_init, args,
+                             programs.compile("nuts_starts", start_candidates(problem)),
+                             options.init_scale)
         warmup_c = programs.compile("nuts_warmup", warmup)
         chunk_c = programs.compile("nuts_chunk", sample_chunk)
         to_theta_c = programs.compile("nuts_to_theta", to_theta)
@@ -198,26 +192,3 @@ class NUTS(FitterPlugin):
                          log_density=float(log_density_theta[best]), samples=thetas,
                          weights=np.full(len(thetas), 1.0 / len(thetas)),
                          diagnostics=diagnostics)
-
-    @staticmethod
-    def _initial(problem, options, init_from, key, args, candidates_c):
-        """Starting points (n_chains, dim) in unconstrained space: the first ``n_chains`` of
-        ``4 n_chains`` candidates with a finite log-density (a chain started where it is −∞
-        never moves, as its step size collapses in warm-up)."""
-        n = 4 * options.n_chains
-        k_rows, k_jitter, k_prior = jax.random.split(key, 3)
-        if init_from is None:
-            z = None
-        elif init_from.samples is not None and len(init_from.samples) >= n:
-            w = init_from.weights
-            p = None if w is None else jnp.asarray(w, float) / np.sum(w)
-            rows = jax.random.choice(k_rows, len(init_from.samples), (n,), replace=False, p=p)
-            z = batched(problem.to_unconstrained)(jnp.asarray(init_from.samples)[rows], args)
-        else:
-            centre = problem.to_unconstrained(jnp.asarray(init_from.best_theta), args)
-            jitter = options.init_scale * jax.random.normal(k_jitter, (n, problem.dim))
-            z = (centre[None, :] + jitter).at[0].set(centre)
-        z, finite = candidates_c(k_prior, z if z is not None else jnp.zeros((n, problem.dim)),
-                                 jnp.asarray(z is not None), args)
-        order = np.argsort(~np.asarray(finite), kind="stable")
-        return z[order[:options.n_chains]]

@@ -100,3 +100,44 @@ def expected(dim: int = 3):
     log_z = (0.5 * dim * math.log(2 * math.pi) - 0.5 * np.linalg.slogdet(precision)[1]
              - dim * math.log(2 * HALF_WIDTH))
     return MEAN[:dim], np.linalg.inv(precision), log_z
+
+
+def assert_moments(samples, weights, ess, dim: int = 3, n_sigma: float = 4.0):
+    """Weighted mean and covariance of ``samples`` equal the posterior's within Monte Carlo error
+    of ``ess`` effective draws per parameter: a mean's standard error is σ_i / √ESS_i, and a
+    sample covariance of Gaussian draws has variance (Σ_ii Σ_jj + Σ_ij²) / ESS. Both are checked
+    at ``n_sigma`` of those errors."""
+    mu, cov, _ = expected(dim)
+    w = np.asarray(weights, float) / np.sum(weights)
+    mean = w @ samples
+    centred = samples - mean
+    sample_cov = (centred * w[:, None]).T @ centred
+    ess = np.broadcast_to(np.asarray(ess, float), (dim,))
+    sigma = np.sqrt(np.diag(cov))
+    assert np.all(np.abs(mean - mu) < n_sigma * sigma / np.sqrt(ess)), (mean, mu, ess)
+    cov_error = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / np.min(ess))
+    assert np.all(np.abs(sample_cov - cov) < n_sigma * cov_error), (sample_cov, cov, ess)
+
+
+class InterruptingProgress:
+    """A progress reporter whose bar raises KeyboardInterrupt at its ``after``-th advance,
+    standing in for Ctrl-C in the middle of a fit."""
+
+    def __init__(self, after: int):
+        self.after, self.calls = after, 0
+
+    def task(self, description, total):
+        outer = self
+
+        class _Task:
+            def __enter__(self):
+                def advance(n=1, **fields):
+                    outer.calls += 1
+                    if outer.calls == outer.after:
+                        raise KeyboardInterrupt
+                return advance
+
+            def __exit__(self, *exc):
+                return False
+
+        return _Task()
