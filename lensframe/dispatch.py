@@ -5,8 +5,9 @@ Compile once: each program a fitter asks for is memoised in this process under a
 parameter layout, prior families, likelihood options, data shapes and dtypes — plus jax version,
 backend and x64) and the shapes of its arguments. Data, priors and keys are arguments, so a second
 data set of the same shapes reuses the compiled program; JAX's persistent cache (switched on at the
-first fit, see :mod:`lensframe.cache`) serves other processes. The numpyro MCMC driver's cache of
-compiled functions keyed by hashable arguments is the model for this.
+first fit, see :mod:`lensframe.cache`) serves other processes, and the traced programs themselves are
+kept on disk too (:mod:`lensframe.exports`), so a later process does not even trace them. The
+numpyro MCMC driver's cache of compiled functions keyed by hashable arguments is the model for this.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from . import cache
+from . import cache, exports
 from .errors import LensframeError
 from .options import make_options
 from .progress import ProgressReporter
@@ -53,6 +54,7 @@ class CompileSession:
         self.compiled_now = 0
         self.memo_hits = 0
         self.persistent_hits = 0
+        self.exports_loaded = 0
 
     def compile(self, name: str, fn: Callable) -> Callable:
         jitted = jax.jit(fn)
@@ -65,7 +67,7 @@ class CompileSession:
                 with _memo_lock:
                     entry = _memo.get(key)
                     if entry is None:
-                        entry = self._compile(jitted, args)
+                        entry = self._compile(name, fn, jitted, args, signature)
                         _memo[key] = entry
                         self.compiled_now += 1
                         self.persistent_hits += int(entry.persistent_hit)
@@ -78,14 +80,34 @@ class CompileSession:
         call.__name__ = name
         return call
 
-    def _compile(self, jitted, args) -> _Compiled:
+    def _compile(self, name, fn, jitted, args, signature) -> _Compiled:
         t0 = time.perf_counter()
         with cache.count_events() as events:
-            executable = jitted.lower(*args).compile()
+            executable = self._from_export_store(name, fn, args, signature)
+            if executable is None:
+                executable = jitted.lower(*args).compile()
         seconds = time.perf_counter() - t0
         self.compile_seconds += seconds
         hit = events.get("/jax/compilation_cache/cache_hits", 0) > 0
         return _Compiled(executable, seconds, hit)
+
+    def _from_export_store(self, name, fn, args, signature):
+        """Compile through the on-disk store of traced programs (:mod:`lensframe.exports`), so a
+        later process skips tracing; None when the store is off or the program cannot be
+        exported (it is then compiled directly)."""
+        if exports.directory() is None:
+            return None
+        key = f"{self.combination}|{name}|{signature}"
+        program = exports.load(key)
+        if program is not None:
+            self.exports_loaded += 1
+        else:
+            try:
+                program = exports.trace(fn, args)
+            except Exception:  # not exportable (e.g. a host callback): compile it directly
+                return None
+            exports.save(key, program)
+        return program.compile(args)
 
     @property
     def cache_hit(self) -> bool:
@@ -151,6 +173,7 @@ class Fitter:
             "combination_key": session.combination, "cache_hit": session.cache_hit,
             "programs_compiled": session.compiled_now,
             "persistent_cache_hits": session.persistent_hits,
+            "traces_loaded": session.exports_loaded,
             "compile_seconds": session.compile_seconds,
             "run_seconds": total - session.compile_seconds, "total_seconds": total,
             "persistent_cache": cache_state.as_dict(), "jax_version": jax.__version__,

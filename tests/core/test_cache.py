@@ -26,7 +26,8 @@ FIT = textwrap.dedent(f"""
         warnings.simplefilter("always")
         r = Fitter(p, quiet=True).run("lbfgs", n_starts=1, max_steps=20, chunk=20)
     out = {{k: r.provenance[k] for k in ("cache_hit", "compile_seconds", "persistent_cache",
-                                          "programs_compiled", "persistent_cache_hits")}}
+                                          "programs_compiled", "persistent_cache_hits",
+                                          "traces_loaded")}}
     out["theta"] = r.best_theta.tolist()
     out["warnings"] = [str(w.message) for w in caught]
     print(json.dumps(out))
@@ -54,6 +55,10 @@ def test_second_process_hits_the_disk_cache_and_survives_corruption(tmp_path):
     warm = run_python(FIT, LENSFRAME_CACHE_DIR=str(cache))
     assert warm["cache_hit"] is True
     assert warm["persistent_cache_hits"] == warm["programs_compiled"]
+    # the traced programs came from the store too: the warm process traced nothing
+    assert cold["traces_loaded"] == 0
+    assert warm["traces_loaded"] == warm["programs_compiled"]
+    assert len(list((cache / "lensframe-exports").glob("*.bin"))) == cold["programs_compiled"]
     assert warm["compile_seconds"] < 0.6 * cold["compile_seconds"], (warm, cold)
     assert warm["theta"] == cold["theta"]
 
@@ -63,6 +68,7 @@ def test_second_process_hits_the_disk_cache_and_survives_corruption(tmp_path):
     corrupt = run_python(FIT, LENSFRAME_CACHE_DIR=str(cache))
     assert corrupt["theta"] == cold["theta"]
     assert corrupt["cache_hit"] is False
+    assert corrupt["traces_loaded"] == 0
 
 
 ENABLE = textwrap.dedent("""
