@@ -64,6 +64,7 @@ def fit_lens(task: LensTask) -> dict:
     jax.config.update("jax_enable_x64", task.x64)
     lens_dir.mkdir(parents=True, exist_ok=True)
     log_event(lens_dir, "start", task.attempt)
+    started = time.time()
     t0 = time.perf_counter()
     try:
         problem = _problem_for(task)
@@ -74,6 +75,7 @@ def fit_lens(task: LensTask) -> dict:
         return row
     row = _fit(problem, task)
     row["wall_seconds"] = time.perf_counter() - t0
+    row["started"] = started
     row = finite_or_none(row)
     text = json.dumps(row, indent=2, allow_nan=False, default=str)
     atomic_write(lens_dir / ROW, lambda fh: fh.write(text.encode()))
@@ -113,7 +115,7 @@ def _fit(problem, task: LensTask) -> dict:
 
     fitter = Fitter(problem, quiet=True)
     result = None
-    compile_seconds, cache_hit = 0.0, True
+    compile_seconds, cache_hit, compiled = 0.0, True, 0
     for i, (name, options) in enumerate(task.stages):
         result = fitter.run(name, key=task.seed + i, init_from=result, **options)
         if result.diagnostics.get("interrupted"):
@@ -121,6 +123,7 @@ def _fit(problem, task: LensTask) -> dict:
             raise InterruptedError(f"lens '{task.name}': {name} was interrupted "
                                    f"({result.diagnostics.get('interrupted_at', '')})")
         compile_seconds += result.provenance["compile_seconds"]
+        compiled += result.provenance["programs_compiled"]
         cache_hit &= bool(result.provenance["cache_hit"])
     lens_dir = Path(task.lens_dir)
     result.save(lens_dir)
@@ -143,7 +146,7 @@ def _fit(problem, task: LensTask) -> dict:
         "chi2_dof": chi2 / dof if chi2 is not None and dof else None,
         "fitters": ">".join(name for name, _ in task.stages),
         "diagnostics": _compact(result.diagnostics),
-        "compile_seconds": compile_seconds, "cache_hit": cache_hit,
+        "compile_seconds": compile_seconds, "programs_compiled": compiled, "cache_hit": cache_hit,
         "worker": worker_id(), "attempts": task.attempt, "figures": ";".join(figures),
         "error_type": None, "error": None,
     })

@@ -15,7 +15,8 @@ from ..result import atomic_write
 #: columns that come first, in this order; parameter columns follow, then the rest
 LEADING = ("name", "status")
 TRAILING = ("log_density", "chi2", "dof", "chi2_dof", "fitters", "diagnostics", "wall_seconds",
-            "compile_seconds", "cache_hit", "worker", "attempts", "figures", "error_type", "error")
+            "started", "compile_seconds", "programs_compiled", "cache_hit", "worker", "attempts",
+            "figures", "error_type", "error")
 
 
 def pending_row(name: str) -> dict:
@@ -78,15 +79,15 @@ def run_summary(rows: list[dict], settings, *, wall: float, skipped: int,
                 interrupted: bool) -> dict:
     """Counts, rates and where the time went, for ``run.json`` and the printed summary.
 
-    ``first_lens_compile_seconds`` is the compile time of the first lens on each worker process
-    (the memo is per process); ``other_lens_compile_seconds`` the median over the rest, which is
+    ``first_lens_compile_seconds`` is the compile time of the first lens fitted by each worker
+    process (the memo is per process); ``other_lens_compile_seconds`` the median over the rest, which is
     ~0 when the shared program is reused.
     """
     status = [r["status"] for r in rows]
     fitted = [r for r in rows if r["status"] == "done" and r.get("wall_seconds") is not None]
     fitted_now = sum(1 for r in rows if r["status"] in ("done", "failed")) - skipped
     first, rest, seen = [], [], set()
-    for r in fitted:
+    for r in sorted(fitted, key=lambda r: r.get("started") or 0.0):
         (rest if r.get("worker") in seen else first).append(r.get("compile_seconds") or 0.0)
         seen.add(r.get("worker"))
     walls = [r["wall_seconds"] for r in fitted]

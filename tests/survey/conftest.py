@@ -96,3 +96,9 @@ def _spec_with_theta(spec, theta_e: float, seed: int):
 def survey(tmp_path, tiny_spec):
     """``survey(n, **fit_settings)`` → (config path, {lens: true θ_E}), in ``tmp_path``."""
     return lambda n, **kw: make_survey(tiny_spec, tmp_path, n, **kw)
+
+
+@pytest.fixture
+def fits_writer():
+    """``fits_writer(path, array)``: write a float32 FITS image (making folders)."""
+    return write_fits
