@@ -20,8 +20,9 @@ between shells' bounds and the points, so treat it as a lower bound of the true 
 §4.3 finds nautilus' ln Z scatter consistent with this order).
 
 Reproducibility: ``seed`` for nautilus (its NumPy generator and its networks) is drawn from
-``key``. Ctrl-C during ``run`` keeps the points sampled so far: the posterior and evidence are
-computed from them when nautilus can (``diagnostics["interrupted"]``).
+``key``. Ctrl-C during ``run`` keeps the points sampled so far: nautilus' shell bookkeeping is brought up
+to date and the posterior and evidence are computed from them (``diagnostics["interrupted"]``);
+an interrupt before the first batch came back propagates, as there is nothing to keep.
 """
 
 from __future__ import annotations
@@ -100,13 +101,15 @@ class Nautilus(FitterPlugin):
                             n_like_max=options.n_like_max or np.inf)
             except KeyboardInterrupt:
                 interrupted_at = f"after {loglike.n_calls} likelihood calls"
+                _sync_shells(sampler)
         try:
             points, log_w, _ = sampler.posterior()
         except Exception:  # nautilus may hold no usable points if interrupted very early
             if interrupted_at is None:
                 raise
-            raise KeyboardInterrupt(f"nautilus interrupted {interrupted_at}: no posterior "
-                                    "yet") from None
+            points = []
+        if len(points) == 0:
+            raise KeyboardInterrupt(f"nautilus interrupted {interrupted_at}: no posterior yet")
         weights = np.exp(log_w - np.max(log_w))
         weights /= weights.sum()
         thetas, log_density = (np.asarray(a) for a in to_theta_c(jnp.asarray(points), args))
@@ -130,3 +133,11 @@ class Nautilus(FitterPlugin):
                          log_evidence=log_z, log_evidence_error=log_z_error,
                          diagnostics=diagnostics)
 
+
+def _sync_shells(sampler) -> None:
+    """After an interrupt in the middle of filling a shell, nautilus' per-shell bookkeeping lags
+    its stored points (the shell's count is still 0); recompute it so ``posterior()`` uses every
+    point sampled so far."""
+    for index, points in enumerate(sampler.points):
+        if sampler.shell_n[index] != len(points):
+            sampler.update_shell_info(index)

@@ -1,0 +1,85 @@
+"""PSO: finds the mode of the Gaussian toy, reproducible, starts around init_from, NaN regions,
+options validated; the unit-cube inversion it uses for init_from."""
+
+import sys
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sample"))
+import gaussian_toy  # noqa: E402
+
+from lensframe import Fitter  # noqa: E402
+from lensframe.result import FitResult  # noqa: E402
+
+FAST = {"n_particles": 32, "n_iterations": 150, "chunk": 50}
+
+
+@pytest.fixture
+def toy(register_plugin):
+    register_plugin(gaussian_toy.plugin_module(), "gaussian-toy")
+    return gaussian_toy.build
+
+
+def test_finds_the_mode(toy):
+    problem = toy()
+    result = Fitter(problem, quiet=True).run("pso", key=0, **FAST)
+    sigma = np.sqrt(np.diag(gaussian_toy.COV))
+    # the posterior's mode is the Gaussian's mean; ln p there is −ln V_box exactly
+    np.testing.assert_allclose(result.best_theta, gaussian_toy.MEAN, atol=1e-3 * sigma.max())
+    np.testing.assert_allclose(result.log_density, -3 * np.log(2 * gaussian_toy.HALF_WIDTH),
+                               atol=1e-6)
+    d = result.diagnostics
+    assert d["iterations"] == 150 and d["n_likelihood_calls"] == 32 * 151
+    # the swarm has collapsed on the mode: its spread is a tiny fraction of the box
+    assert max(d["spread_unit"]) < 1e-3 and len(d["spread"]) == 3
+    assert d["best_log_density_per_chunk"] == sorted(d["best_log_density_per_chunk"])
+    assert d["n_nonfinite"] == 0 and d["interrupted"] is False
+
+
+def test_same_key_same_swarm(toy):
+    problem = toy()
+    a, b, c = (Fitter(problem, quiet=True).run("pso", key=k, **FAST) for k in (4, 4, 5))
+    np.testing.assert_array_equal(a.best_theta, b.best_theta)
+    assert a.diagnostics["spread"] == b.diagnostics["spread"]
+    assert a.diagnostics["spread"] != c.diagnostics["spread"]
+
+
+def test_init_from_starts_the_swarm_around_the_previous_best(toy):
+    problem = toy()
+    start = np.array([8.0, 3.0, -4.0])
+    previous = FitResult("lbfgs", list(problem.free_names), start, problem.named(start), 0.0)
+    # one chunk of a sluggish swarm: it stays near where it started
+    result = Fitter(problem, quiet=True).run("pso", key=0, init_from=previous, n_particles=8,
+                                             n_iterations=1, chunk=1, init_spread=1e-3,
+                                             inertia=0.0, cognitive=0.0, social=0.0)
+    width = 2 * gaussian_toy.HALF_WIDTH
+    assert np.all(np.abs(np.array(result.diagnostics["best_unit"]) * width
+                         - (start - gaussian_toy.MEAN + gaussian_toy.HALF_WIDTH)) < 0.2)
+
+
+def test_nan_region_is_avoided_and_counted(toy):
+    result = Fitter(toy(nan_below=1.5), quiet=True).run("pso", key=0, **FAST)
+    assert result.best_theta[0] >= 1.5 and np.isfinite(result.log_density)
+    assert result.diagnostics["n_nonfinite"] > 0
+
+
+@pytest.mark.parametrize("options,match", [
+    ({"n_iterations": 0}, "option 'n_iterations' must be > 0"),
+    ({"inertia": -0.1}, "option 'inertia' must be ≥ 0"),
+    ({"v_max": 2.0}, "option 'v_max' must be ≤ 1"),
+])
+def test_bad_options_name_the_option(toy, options, match):
+    with pytest.raises(ValueError, match=f"fitter 'pso'.*{match}"):
+        Fitter(toy(), quiet=True).run("pso", **options)
+
+
+def test_unit_of_inverts_every_prior_family(tiny_problem):
+    from lensframe_optim.pso import unit_of
+
+    problem, _ = tiny_problem   # uniform and log-uniform priors
+    u = jnp.array([0.1, 0.5, 0.73, 0.999])
+    theta = problem.from_unit(u, problem.args)
+    np.testing.assert_allclose(unit_of(problem, theta, problem.args), u, atol=1e-12)
