@@ -67,7 +67,9 @@ def run_batch(settings: BatchSettings, *, client=None, quiet: bool = False,
             seed=settings.seed, lens_dir=str(lenses_dir / lens.name), shape=settings.shape,
             x64=settings.x64, figures=settings.figures, attempt=attempt)
 
-    with _client(settings, client) as dask_client, tracker:
+    # nothing left to fit (a finished batch run again): no cluster to start
+    with (_client(settings, client) if todo else contextlib.nullcontext()) as dask_client, \
+            tracker:
         from distributed import wait
 
         pending = {}

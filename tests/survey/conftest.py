@@ -45,6 +45,7 @@ noise = "{{name}}/noise.fits"
 shape = [20, 20]
 workers = {workers}
 retries = {retries}
+figures = {figures}
 """
 
 
@@ -56,9 +57,10 @@ def write_fits(path: Path, array) -> None:
 
 
 def make_survey(spec, root: Path, n: int, *, n_starts=1, max_steps=60, gtol=1e-5, ftol=1e-9,
-                workers=2, retries=2) -> tuple[Path, dict]:
+                workers=2, retries=2, figures=False) -> tuple[Path, dict]:
     """``n`` lenses ``lens00``… under ``root/lenses`` and ``root/batch.toml``; returns the config
-    path and each lens's true θ_E (the lenses differ: θ_E from 0.45 to 0.8)."""
+    path and each lens's true θ_E (the lenses differ: θ_E from 0.45 to 0.8). Figures are off by
+    default: drawing them costs more than fitting these lenses."""
     truths = {}
     for i in range(n):
         name = f"lens{i:02d}"
@@ -69,7 +71,8 @@ def make_survey(spec, root: Path, n: int, *, n_starts=1, max_steps=60, gtol=1e-5
         truths[name] = truth["lens.theta_E"]
     config = root / "batch.toml"
     config.write_text(MODEL.format(n_starts=n_starts, max_steps=max_steps, gtol=gtol, ftol=ftol,
-                                   workers=workers, retries=retries))
+                                   workers=workers, retries=retries,
+                                   figures=str(figures).lower()))
     return config, truths
 
 
