@@ -12,7 +12,9 @@ and a posterior pressed against a wall is skewed there), and one-sided priors (l
 closer to symmetric. The samples returned are θ(z).
 
 Initial ensemble: rows drawn from ``init_from``'s samples when it has them (by weight), else a ball
-of radius ``init_scale`` (unconstrained units) around its best fit, else draws from the prior.
+of radius ``init_scale`` (unconstrained units) around its best fit, else draws from the prior; of
+4 × n_walkers such candidates those with a finite log-density are used first (a walker at −∞
+never moves).
 
 Result: ``samples`` is the flattened chain after ``burn`` steps, thinned by ``thin``; the best fit
 is the sample of highest ln p(θ). Diagnostics: mean acceptance fraction, emcee's integrated

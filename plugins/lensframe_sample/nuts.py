@@ -14,7 +14,8 @@ sampling runs in compiled chunks of ``chunk`` transitions (a ``lax.scan``), the 
 chunks.
 
 Start: ``init_from``'s samples (one per chain, by weight) when it has them, else its best fit plus
-``init_scale`` jitter in z, else draws from the prior.
+``init_scale`` jitter in z, else draws from the prior; candidates with a finite log-density first
+(a chain started at −∞ never moves: its step size collapses in warm-up).
 
 Diagnostics: split-R̂ and bulk ESS per parameter (Vehtari et al. 2021, :mod:`lensframe.diagnostics`),
 divergent transitions (sampling; warm-up ones separately), mean acceptance, the adapted step sizes,
