@@ -147,7 +147,8 @@ def _fit(problem, task: LensTask) -> dict:
         "fitters": ">".join(name for name, _ in task.stages),
         "diagnostics": _compact(result.diagnostics),
         "compile_seconds": compile_seconds, "programs_compiled": compiled, "cache_hit": cache_hit,
-        "worker": worker_id(), "attempts": task.attempt, "figures": ";".join(figures),
+        "worker": worker_id(), "worker_peak_rss_mb": _peak_rss_mb(),
+        "attempts": task.attempt, "figures": ";".join(figures),
         "error_type": None, "error": None,
     })
     return row
@@ -198,6 +199,16 @@ def read_events(lens_dir: Path) -> list[dict]:
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _peak_rss_mb() -> float | None:
+    """Peak resident memory of this (worker) process so far, MB: what a worker needs."""
+    try:
+        import resource
+    except ImportError:  # not on every platform
+        return None
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    return kb / 1024
 
 
 def finite_or_none(row: dict) -> dict:

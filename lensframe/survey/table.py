@@ -15,8 +15,8 @@ from ..result import atomic_write
 #: columns that come first, in this order; parameter columns follow, then the rest
 LEADING = ("name", "status")
 TRAILING = ("log_density", "chi2", "dof", "chi2_dof", "fitters", "diagnostics", "wall_seconds",
-            "started", "compile_seconds", "programs_compiled", "cache_hit", "worker", "attempts",
-            "figures", "error_type", "error")
+            "started", "compile_seconds", "programs_compiled", "cache_hit", "worker",
+            "worker_peak_rss_mb", "attempts", "figures", "error_type", "error")
 
 
 def pending_row(name: str) -> dict:
