@@ -28,7 +28,20 @@ from lensframe.io import read_array
 from lensframe.likelihood import Likelihood
 from lensframe.options import positive
 
-_DATA_KEYS = ("image", "noise", "pixel_scale", "psf", "mask", "origin")
+_DATA_KEYS = ("image", "noise", "pixel_scale", "psf", "mask", "origin", "mask_noise_above", "crop")
+
+
+def _central_crop(size, *arrays):
+    """The central ``size`` × ``size`` pixels of each array (``data.crop``; odd, so the grid's
+    centre stays on the centre pixel of the cutout)."""
+    shape = arrays[0].shape
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
+        raise DataError(f"data.crop: expected an odd number of pixels ≥ 1, got {size!r}")
+    if size > min(shape) or (shape[0] - size) % 2 or (shape[1] - size) % 2:
+        raise DataError(f"data.crop: {size} pixels cannot be cut from the centre of a "
+                        f"{shape[0]}×{shape[1]} image (needs ≤ each side, same parity)")
+    r, c = (shape[0] - size) // 2, (shape[1] - size) // 2
+    return tuple(a[r:r + size, c:c + size] for a in arrays)
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,15 @@ class ImagingLikelihood(Likelihood):
                 raise DataError(f"data.mask: shape {m.shape} does not match data.image "
                                 f"{image.shape}")
             mask &= np.asarray(m) != 0
+        if "crop" in raw:
+            # fitting a central stamp of a large cutout costs in proportion to its pixels
+            image, noise, mask = _central_crop(raw["crop"], image, noise, mask)
+        if "mask_noise_above" in raw:
+            # some pipelines (e.g. the SLACS cutouts) flag excluded pixels with a huge σ such as 1e8
+            limit = float(np.asarray(raw["mask_noise_above"], float))
+            if not limit > 0:
+                raise DataError(f"data.mask_noise_above: must be a σ > 0, got {limit}")
+            mask &= ~(noise >= limit)
         bad_data = ~np.isfinite(image)
         bad_noise = ~np.isfinite(noise)
         if bad_data.any() or bad_noise.any():
