@@ -141,7 +141,7 @@ class Emcee(FitterPlugin):
                          best_theta=theta_best, best_fit=problem.named(theta_best),
                          log_density=float(log_density_theta[best]), samples=thetas,
                          weights=np.full(len(thetas), 1.0 / len(thetas)),
-                         diagnostics=diagnostics)
+                         diagnostics=diagnostics, chains=chains)
 
 
 def _autocorrelation(sampler, burn) -> dict:

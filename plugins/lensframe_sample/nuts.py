@@ -192,4 +192,4 @@ class NUTS(FitterPlugin):
                          best_theta=theta_best, best_fit=problem.named(theta_best),
                          log_density=float(log_density_theta[best]), samples=thetas,
                          weights=np.full(len(thetas), 1.0 / len(thetas)),
-                         diagnostics=diagnostics)
+                         diagnostics=diagnostics, chains=chains)

@@ -273,10 +273,62 @@ class ImagingLikelihood(Likelihood):
         return {key: amps[i] for i, key in enumerate(self.linear_keys)}
 
     def products(self, values, data):
-        model, _ = self._solve(values, data)
+        """Images of a fit at ``values``: ``data`` (masked pixels NaN), ``model``, ``residual``
+        (data − model, flux per pixel), ``normalized_residual`` ((data − model) / σ),
+        ``amplitudes`` (the solved linear amplitudes, in ``linear_keys`` order), and the source
+        plane: ``source`` (the source-plane light, surface brightness per arcsec², unlensed and
+        unconvolved, on a square grid as many pixels a side as the image's longer side, covering
+        the box that the unmasked pixels' centres trace back to) with ``source_extent``
+        [x_min, x_max, y_min, y_max] (arcsec, pixel edges, for ``imshow(extent=...)``)."""
+        model, amps = self._solve(values, data)
         weights = data["weights"]
         residual = data["image"] - model
+        source, extent = self._source_plane(values, amps, data)
         return {"data": jnp.where(weights > 0, data["image"], jnp.nan), "model": model,
                 "residual": jnp.where(weights > 0, residual, jnp.nan),
                 "normalized_residual": jnp.where(weights > 0, residual * jnp.sqrt(weights),
-                                                 jnp.nan)}
+                                                 jnp.nan),
+                "amplitudes": amps, "source": source, "source_extent": extent}
+
+    def _with_amplitudes(self, component, values, amps):
+        params = dict(values[component.name])
+        for i, key in enumerate(self.linear_keys):
+            cname, pname = key.split(".", 1)
+            if cname == component.name:
+                params[pname] = amps[i]
+        return params
+
+    def _source_plane(self, values, amps, data):
+        """Source light on a regular grid over the traced-back footprint of the unmasked
+        pixels."""
+        x, y = subpixel_grid(data["image"].shape, data["pixel_scale"], data["origin"], 1)
+        bx, by = x, y
+        for c in self.mass:
+            ax, ay = c.profile.deflection(x, y, **values[c.name])
+            bx, by = bx - ax, by - ay
+        used = data["weights"] > 0
+        lo_x, hi_x = jnp.min(jnp.where(used, bx, jnp.inf)), jnp.max(jnp.where(used, bx, -jnp.inf))
+        lo_y, hi_y = jnp.min(jnp.where(used, by, jnp.inf)), jnp.max(jnp.where(used, by, -jnp.inf))
+        n = max(data["image"].shape)
+        step = jnp.maximum(hi_x - lo_x, hi_y - lo_y) / (n - 1)
+        cx, cy = 0.5 * (lo_x + hi_x), 0.5 * (lo_y + hi_y)
+        offsets = (jnp.arange(n) - 0.5 * (n - 1)) * step
+        sx, sy = jnp.meshgrid(cx + offsets, cy + offsets)
+        source = jnp.zeros_like(sx)
+        for c in self.light:
+            if c.option("plane") == "source":
+                source = source + c.profile.surface_brightness(
+                    sx, sy, **self._with_amplitudes(c, values, amps))
+        half = 0.5 * n * step
+        extent = jnp.stack([cx - half, cx + half, cy - half, cy + half])
+        return source, extent
+
+    def figures(self, values, data, directory, title=""):
+        """Data / model / normalised residual / source-plane panels, ``model.png``."""
+        from pathlib import Path
+
+        from lensframe.plotting import image_panels
+
+        products = {k: np.asarray(v) for k, v in self.products(values, data).items()}
+        path = image_panels(products, Path(directory) / "model.png", title=title)
+        return [] if path is None else [path]

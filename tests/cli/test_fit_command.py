@@ -25,6 +25,11 @@ def test_example_fit_recovers_the_einstein_radius(tmp_path, capsys):
     assert 0.9 < summary["chi2"] / summary["dof"] < 1.1
     assert summary["provenance"]["fitter"] == "lbfgs"
     assert summary["diagnostics"]["converged"] is True
+    from lensframe.result import FitResult
+
+    loaded = FitResult.load(out)   # result.fits restores the same fit
+    assert loaded.best_fit == summary["best_fit"] and loaded.fitter == "lbfgs"
+    assert loaded.log_likelihood is not None and loaded.max_likelihood_theta is not None
     png = (out / "model.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 
