@@ -86,10 +86,17 @@ class Nautilus(FitterPlugin):
         seed = seed_of(key)
 
         interrupted_at = None
-        with progress.task("nautilus", total=None) as tick:
+        # the bar follows the stopping criterion: the posterior's effective sample size
+        shown = [0]
+        with progress.task("nautilus n_eff", total=options.n_eff) as tick:
             def reporting(u):
                 values = loglike(u)
-                tick(len(u), status=f"{loglike.n_calls} likelihood calls")
+                try:
+                    n_eff = min(int(sampler.n_eff), options.n_eff)
+                except Exception:  # no shell is complete yet
+                    n_eff = shown[0]
+                tick(max(0, n_eff - shown[0]), status=f"{loglike.n_calls} likelihood calls")
+                shown[0] = max(shown[0], n_eff)
                 return values
 
             sampler = nautilus.Sampler(lambda u: u, reporting, n_dim=dim, n_live=options.n_live,
