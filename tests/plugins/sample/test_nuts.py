@@ -5,6 +5,7 @@ import pytest
 
 from gaussian_toy import MEAN, assert_moments
 from lensframe import Fitter
+from lensframe.result import FitResult
 
 FAST = {"n_chains": 4, "n_warmup": 200, "n_samples": 300, "chunk": 100}
 
@@ -52,3 +53,11 @@ def test_bad_options_name_the_option(toy):
         Fitter(toy(), quiet=True).run("nuts", target_accept=1.0)
     with pytest.raises(ValueError, match="'mass_matrix' must be one of"):
         Fitter(toy(), quiet=True).run("nuts", mass_matrix="full")
+
+
+def test_init_from_a_best_fit_without_samples(toy):
+    problem = toy()
+    best = MEAN + 0.1
+    previous = FitResult("lbfgs", list(problem.free_names), best, problem.named(best), 0.0)
+    result = Fitter(problem, quiet=True).run("nuts", key=3, init_from=previous, **FAST)
+    assert_moments(result.samples, result.weights, result.diagnostics["ess"])
