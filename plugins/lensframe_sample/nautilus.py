@@ -15,9 +15,10 @@ the exploration phase from the posterior (unbiased, as nautilus recommends for p
 Evidence error: nautilus returns ln Z without an error. Its estimate is an importance-sampling sum
 Z = (1/N) Σ w_i over the N points with importance weights w_i; the standard error of such a mean,
 relative to Z, is √[(1/N)(N Σw² / (Σw)² − 1)] = √(1/n_eff − 1/N) with n_eff = (Σw)² / Σw² (Kish),
-which is what ``log_evidence_error`` reports (a first-order error of ln Z; it ignores correlations
-between shells' bounds and the points, so treat it as a lower bound of the true scatter; Lange 2023
-§4.3 finds nautilus' ln Z scatter consistent with this order).
+which is what ``log_evidence_error`` reports (a first-order error of ln Z; it ignores that the
+shells' bounds depend on the points, so treat it as a lower bound of the true scatter). On the
+3-parameter Gaussian of the tests (n_live = 200, n_eff = 1000) it is ≈ 0.022 and three seeds put
+ln Z 0.4, 0.8 and 1.5 of it from the analytic value.
 
 Reproducibility: ``seed`` for nautilus (its NumPy generator and its networks) is drawn from
 ``key``. Ctrl-C during ``run`` keeps the points sampled so far: nautilus' shell bookkeeping is brought up
