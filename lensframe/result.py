@@ -142,7 +142,8 @@ class FitResult:
 def add_point_estimates(result: FitResult, problem, max_points: int = 512) -> FitResult:
     """Fill ``log_likelihood``/``log_prior`` at ``best_theta`` and the max-likelihood point among
     ``best_theta`` and (up to ``max_points`` of, highest weight first) the samples. The points are
-    evaluated in one compiled batch; returns ``result`` (modified in place)."""
+    evaluated in one compiled call (``problem.log_likelihood_batch``); returns ``result``
+    (modified in place)."""
     import jax
     import jax.numpy as jnp
 
@@ -155,7 +156,8 @@ def add_point_estimates(result: FitResult, problem, max_points: int = 512) -> Fi
     thetas = jnp.asarray(np.concatenate(points))
 
     def evaluate(thetas, args):
-        return (jax.vmap(problem.log_likelihood, in_axes=(0, None))(thetas, args),
+        # the problem's chunked batch: a plain vmap over 500 images would hold them all at once
+        return (problem.log_likelihood_batch(thetas, args),
                 jax.vmap(problem.log_prior, in_axes=(0, None))(thetas, args))
 
     ll, lp = (np.asarray(a) for a in jax.jit(evaluate)(thetas, problem.args))
