@@ -24,6 +24,11 @@ from .settings import BatchSettings
 from .table import pending_row, run_summary, write_summary, write_table
 
 
+#: tasks handed to Dask at a time: enough to keep hundreds of workers busy, while the scheduler
+#: holds a bounded number of task specifications (each carries the model) for a 10^5-lens survey
+IN_FLIGHT = 1000
+
+
 @dataclass
 class BatchOutcome:
     rows: list[dict]
@@ -79,9 +84,14 @@ def run_batch(settings: BatchSettings, *, client=None, quiet: bool = False,
                                         key=f"lens-{lens.name}-{run_id}-{attempt}")
             pending[future] = (lens, attempt)
 
+        queue = list(reversed(todo))
+
+        def top_up():
+            while queue and len(pending) < IN_FLIGHT:
+                submit(queue.pop(), 1)
+
         try:
-            for lens in todo:
-                submit(lens, 1)
+            top_up()
             while pending:
                 try:
                     finished, _ = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
@@ -97,6 +107,7 @@ def run_batch(settings: BatchSettings, *, client=None, quiet: bool = False,
                     else:
                         rows[lens.name] = _record_failure(lens, attempt, future, lenses_dir)
                         tracker.finished(False)
+                top_up()
                 tracker.running(_running(dask_client, pending))
         except KeyboardInterrupt:
             interrupted = True

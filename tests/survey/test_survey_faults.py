@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lensframe.survey import load_batch, run_batch
+from lensframe.survey import executor, load_batch, run_batch
 from lensframe.survey.runner import read_events
 
 FIT = {"n_starts": 3, "max_steps": 60}
@@ -47,13 +47,14 @@ def done_events(lens_dir: Path) -> list[dict]:
 
 
 def test_bad_cutouts_are_reported_and_the_rest_is_fitted(survey, tmp_path, client,
-                                                        fits_writer):
+                                                        fits_writer, monkeypatch):
     config, truths = survey(5, **FIT)
     lenses = tmp_path / "lenses"
     (lenses / "lens01" / "noise.fits").write_bytes(b"SIMPLE  = this is not a FITS file")
     fits_writer(lenses / "lens03" / "image.fits", np.zeros((21, 20)))
     fits_writer(lenses / "lens03" / "noise.fits", np.ones((21, 20)))
     settings = load_batch(config, output_dir=tmp_path / "out")
+    monkeypatch.setattr(executor, "IN_FLIGHT", 2)  # lenses are handed out as others finish
 
     outcome = run_batch(settings, client=client, quiet=True)
 
