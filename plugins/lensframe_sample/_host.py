@@ -12,6 +12,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from lensframe.batching import over_batch
 
 MIN_BATCH = 8
 
@@ -83,7 +84,7 @@ def start_candidates(problem):
         u = jax.random.uniform(key, given.shape, minval=0.1, maxval=0.9)
         drawn = batched(problem.to_unconstrained)(batched(problem.from_unit)(u, args), args)
         z = jnp.where(use_given, given, drawn)
-        values = batched(problem.log_density_unconstrained)(z, args)
+        values = over_batch(problem.log_density_unconstrained)(z, args)
         return z, jnp.isfinite(values)
     return candidates
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
+from lensframe.batching import over_batch
 from lensframe.errors import LensframeError
 from lensframe.fitter import FitterPlugin, require_free_parameters
 from lensframe.options import positive
@@ -81,7 +82,8 @@ class Emcee(FitterPlugin):
         args = problem.args
 
         def log_density(zs, args):
-            values = batched(problem.log_density_unconstrained)(zs, args)
+            # lax.map over small vmapped chunks on a CPU: faster per point than one vmap
+            values = over_batch(problem.log_density_unconstrained)(zs, args)
             return nan_to_minus_inf(values)
 
         def to_theta(zs, args):

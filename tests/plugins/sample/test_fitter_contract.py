@@ -10,11 +10,12 @@ from lensframe.errors import ParameterError
 
 FITTERS = ["pso", "emcee", "nuts", "nautilus"]
 COUNTS = {"pso": "n_particles", "emcee": "n_steps", "nuts": "n_chains", "nautilus": "n_live"}
+# the options of each fitter's own tests on the same toy, so their compiled programs are reused
 SMALL = {
-    "pso": {"n_particles": 16, "n_iterations": 40, "chunk": 10},
-    "emcee": {"n_steps": 400, "burn": 100},
-    "nuts": {"n_chains": 2, "n_warmup": 100, "n_samples": 200, "chunk": 50},
-    "nautilus": {"n_live": 100, "n_networks": 1, "n_eff": 500},
+    "pso": {"n_particles": 32, "n_iterations": 150, "chunk": 50},
+    "emcee": {"n_steps": 1000, "burn": 200},
+    "nuts": {"n_chains": 4, "n_warmup": 200, "n_samples": 300, "chunk": 100},
+    "nautilus": {"n_live": 200, "n_eff": 1000, "n_networks": 1},
 }
 
 
@@ -39,27 +40,30 @@ def test_zero_or_negative_counts_name_the_option(toy, name, value):
 
 @pytest.mark.parametrize("name", FITTERS)
 def test_ctrl_c_returns_the_work_done_so_far(toy, name):
-    fitter = Fitter(toy(dim=2), quiet=True)
-    # nuts: advance 1–2 are the warm-up display, 3 the first sampling chunk; nautilus advances
-    # once per likelihood batch of 100 and has a posterior once its first shell is built
-    fitter.progress = InterruptingProgress(after={"nuts": 4, "nautilus": 12}.get(name, 3))
+    fitter = Fitter(toy(), quiet=True)
+    # the bar advances after each chunk is done (pso, nuts: calls 1–2 are the warm-up display),
+    # every 5 steps (emcee), after each likelihood batch (nautilus: a posterior exists once its
+    # first shell is built); the interrupt comes at the given advance
+    fitter.progress = InterruptingProgress(after={"pso": 2, "nuts": 4, "nautilus": 12}.get(name, 3))
     result = fitter.run(name, key=0, **SMALL[name])
     d = result.diagnostics
     assert d["interrupted"] is True and d["interrupted_at"]
     assert np.all(np.isfinite(result.best_theta)) and np.isfinite(result.log_density)
     if name == "pso":
-        assert 0 < d["iterations"] < SMALL["pso"]["n_iterations"]
+        assert d["iterations"] == 100 and "iteration 100 of 150" in d["interrupted_at"]
     elif name == "emcee":
-        assert 0 < d["n_steps"] < SMALL["emcee"]["n_steps"] and len(result.samples) > 0
+        # interrupted in burn-in: half of the steps done are kept
+        assert 0 < d["n_steps"] < 200 and "during burn-in" in d["interrupted_at"]
+        assert len(result.samples) == 32 * (d["n_steps"] - d["n_steps"] // 2)
     elif name == "nuts":
-        assert d["n_samples"] == 2 * 50 and result.samples.shape == (2 * 2 * 50, 2)
+        assert d["n_samples"] == 200 and result.samples.shape == (4 * 200, 3)
     else:
         assert len(result.samples) > 0
         np.testing.assert_allclose(result.weights.sum(), 1.0)
 
 
 def test_ctrl_c_before_anything_to_keep_propagates_with_where(toy):
-    fitter = Fitter(toy(dim=2), quiet=True)
+    fitter = Fitter(toy(), quiet=True)
     fitter.progress = InterruptingProgress(after=1)   # before nautilus stored a point
     with pytest.raises(KeyboardInterrupt, match="nautilus interrupted after 100 likelihood "
                                                 "calls: no posterior yet"):
