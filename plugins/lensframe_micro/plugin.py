@@ -2,11 +2,13 @@
 
 from lensframe import hookimpl
 
-from . import params_trajectory
+from . import params, params_trajectory
 
 
 @hookimpl
 def lensframe_register_profiles(registry):
+    for entry in params.PROFILES:  # the lens profiles (M1)
+        registry.add(**entry)
     for entry in params_trajectory.PROFILES:  # the light curve's trajectory (M3)
         registry.add(**entry)
 

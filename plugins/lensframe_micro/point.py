@@ -93,7 +93,10 @@ def image_positions(w, z, m, n_iter: int = N_ITER):
     m = jnp.asarray(m, float)
     n = z.shape[0]
     ws, zs, ms = (jax.lax.stop_gradient(v) for v in (w, z, m))
-    roots = polynomial_roots(lens_polynomial(ws, zs, ms), n_iter)
+    # roots clustered near a light lens (a planet's images) are ill-conditioned unless the origin is
+    # there: low-order coefficients carry full relative precision, so solve in that lens's frame
+    origin = zs[jnp.argmin(ms)]
+    roots = polynomial_roots(lens_polynomial(ws - origin, zs - origin, ms), n_iter) + origin
     step = _newton_step(roots, ws, zs, ms)
     is_image = _classify(jnp.abs(step), roots, n)
     polished = jnp.where(is_image, roots + step, roots)

@@ -45,8 +45,11 @@ def initial_guesses(coeffs):
     return centre + radius * jnp.exp(1j * angles)
 
 
-def polynomial_roots(coeffs, n_iter: int = N_ITER):
-    """All deg roots (complex (deg,)) of the polynomial with ``coeffs`` (highest degree first)."""
+def polynomial_roots(coeffs, n_iter: int = N_ITER, start=None):
+    """All deg roots (complex (deg,)) of the polynomial with ``coeffs`` (highest degree first).
+
+    ``start``: optional complex (deg,) starting points (e.g. the roots of a nearby polynomial, to
+    follow roots continuously); Aberth's circle otherwise."""
     coeffs = jax.lax.stop_gradient(jnp.asarray(coeffs, complex))
     deg = coeffs.shape[0] - 1
     off_diagonal = ~jnp.eye(deg, dtype=bool)
@@ -61,4 +64,5 @@ def polynomial_roots(coeffs, n_iter: int = N_ITER):
         step = jnp.where(jnp.isfinite(step), step, 0.0)
         return x - step
 
-    return jax.lax.fori_loop(0, n_iter, body, initial_guesses(coeffs))
+    x0 = initial_guesses(coeffs) if start is None else jax.lax.stop_gradient(jnp.asarray(start, complex))
+    return jax.lax.fori_loop(0, n_iter, body, x0)
