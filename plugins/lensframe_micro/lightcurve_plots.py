@@ -86,7 +86,9 @@ def _caustic_points(profile, params):
     if method is None:
         return None
     curves = method(**params)
-    pieces = curves if isinstance(curves, (list, tuple)) else [curves]
+    # the lens profiles return (critical curves, caustics), each (n_phi + 1, pieces)
+    caustic = np.asarray(curves[1] if isinstance(curves, tuple) else curves)
+    pieces = caustic.T if caustic.ndim == 2 else [caustic]
     joined = []
     for piece in pieces:
         joined += [np.asarray(piece).reshape(-1), np.array([np.nan + 0j])]
