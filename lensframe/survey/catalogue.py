@@ -64,7 +64,8 @@ def _resolve(value, base_dir: Path, key: str) -> Path:
     if not isinstance(value, str):
         raise ConfigError(f"{key}: expected a path, got {value!r}")
     path = Path(value).expanduser()
-    return path if path.is_absolute() else base_dir / path
+    # absolute, so per-lens paths are not resolved against the config's folder a second time
+    return path if path.is_absolute() else (base_dir / path).resolve()
 
 
 def _from_folder(folder: Path, templates: Mapping[str, Any], pattern: str) -> list[Lens]:
