@@ -1,6 +1,7 @@
 """Compare a SLACS batch run's Einstein radii with Bolton et al. (2008) and with TinyLensGpu.
 
-Reads the batch results table (``OUT/results.csv`` of ``lensframe batch examples/slacs.toml``) and
+Reads the batch results table (``OUT/results.csv`` of ``lensframe batch examples/slacs.toml``, or
+while the run is still going the ``row.json`` of each finished lens) and
 the data set's ``joint_table.csv`` (Bolton et al. 2008's SIE Einstein radius ``bSIE`` and
 TinyLensGpu's posterior median ``thetaE_lens_m``, both in arcsec), and prints, for lensframe and for
 TinyLensGpu on the *same* lenses (and TinyLensGpu on all lenses of the table):
@@ -40,9 +41,23 @@ def read_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def fitted_radii(results_csv: Path) -> tuple[dict[str, float], dict[str, float]]:
+def finished_rows(out_dir: Path) -> list[dict]:
+    """The run's rows: ``results.csv`` once the batch has written it, else (a run still going)
+    the ``row.json`` of each lens already marked done."""
+    out_dir = Path(out_dir)
+    if (out_dir / "results.csv").is_file():
+        return read_rows(out_dir / "results.csv")
+    rows = [json.loads((d / "row.json").read_text())
+            for d in sorted((out_dir / "lenses").glob("*")) if (d / "done.json").is_file()]
+    if not rows:
+        raise FileNotFoundError(f"{out_dir}: neither results.csv nor any finished lens")
+    return [{**r, "status": "done"} for r in rows]
+
+
+def fitted_radii(out_dir: Path) -> tuple[dict[str, float], dict[str, float]]:
     """θ_E (arcsec) and wall seconds of every lens whose status is ``done``."""
-    rows = read_rows(results_csv)
+    rows = finished_rows(out_dir)
+    results_csv = Path(out_dir) / "results.csv"
     if rows and THETA_E not in rows[0]:
         raise KeyError(f"{results_csv}: no column '{THETA_E}' (is this a SLACS batch table?)")
     done = [r for r in rows if r.get("status") == "done"]
@@ -85,7 +100,7 @@ def _line(label: str, s: dict) -> str:
 
 def report(out_dir: Path, joint_csv: Path) -> str:
     out_dir = Path(out_dir)
-    theta, wall = fitted_radii(out_dir / "results.csv")
+    theta, wall = fitted_radii(out_dir)
     bolton, tinylens = reference_radii(joint_csv)
     ours = fractional_deviations(theta, bolton)
     same = {n: tinylens[n] for n in ours if n in tinylens}
@@ -121,7 +136,10 @@ def main(argv=None) -> int:
     parser.add_argument("out", nargs="?", default="out/slacs", help="batch output folder")
     parser.add_argument("--joint", default=str(DEFAULT_JOINT), help="joint_table.csv of the data")
     args = parser.parse_args(argv)
-    print(report(Path(args.out), Path(args.joint)))
+    try:
+        print(report(Path(args.out), Path(args.joint)))
+    except (FileNotFoundError, KeyError) as exc:
+        parser.exit(2, f"error: {exc}\n")
     return 0
 
 

@@ -143,7 +143,7 @@ def test_three_lenses_recover_bolton_einstein_radii(tmp_path):
     # cheap but real: the three lenses on a 4″ stamp, two L-BFGS starts
     out = _fit_three(tmp_path, EASY, crop=81, n_starts=2, max_steps=150)
     compare = _compare_module()
-    theta, wall = compare.fitted_radii(out / "results.csv")
+    theta, wall = compare.fitted_radii(out)
     bolton, _ = compare.reference_radii(JOINT)
     assert sorted(theta) == sorted(EASY)
     for name in EASY:
@@ -160,7 +160,7 @@ def test_all_lenses_beat_tinylensgpu(tmp_path):
     settings = load_batch(CONFIG.resolve(), output_dir=str(tmp_path / "out"))
     run_batch(settings, quiet=True)
     compare = _compare_module()
-    theta, _ = compare.fitted_radii(tmp_path / "out" / "results.csv")
+    theta, _ = compare.fitted_radii(tmp_path / "out")
     bolton, tinylens = compare.reference_radii(JOINT)
     ours = compare.scores(compare.fractional_deviations(theta, bolton).values())
     theirs = compare.scores(compare.fractional_deviations(tinylens, bolton).values())
