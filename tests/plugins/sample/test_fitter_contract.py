@@ -68,3 +68,18 @@ def test_ctrl_c_before_anything_to_keep_propagates_with_where(toy):
     with pytest.raises(KeyboardInterrupt, match="nautilus interrupted after 100 likelihood "
                                                 "calls: no posterior yet"):
         fitter.run("nautilus", key=0, **SMALL["nautilus"])
+
+
+@pytest.mark.parametrize("name", FITTERS)
+def test_registered_with_paper_and_documented_frozen_options(name):
+    import dataclasses
+
+    from lensframe.registry import get_registry
+
+    plugin = get_registry().get(name, "fitter").load()
+    assert plugin.reference, f"{name} cites no paper"
+    options = plugin.Options()   # the defaults are valid
+    for f in dataclasses.fields(options):
+        assert f.metadata.get("help"), f"{name} option '{f.name}' has no help"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(options, dataclasses.fields(options)[0].name, None)
