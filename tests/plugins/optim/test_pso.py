@@ -83,3 +83,17 @@ def test_unit_of_inverts_every_prior_family(tiny_problem):
     u = jnp.array([0.1, 0.5, 0.73, 0.999])
     theta = problem.from_unit(u, problem.args)
     np.testing.assert_allclose(unit_of(problem, theta, problem.args), u, atol=1e-12)
+
+
+def test_unit_of_inverts_normal_and_truncated_normal_priors(toy):
+    from lensframe.problem import Problem
+    from lensframe_optim.pso import unit_of
+
+    problem = Problem.build({"point": {"profile": "TOY_POINT", "params": {
+        "p0": {"prior": "normal", "mu": 1.0, "sigma": 3.0},
+        "p1": {"prior": "truncnormal", "mu": 0.0, "sigma": 1.0, "low": -0.5, "high": 2.0},
+        "p2": {"prior": "loguniform", "low": 0.1, "high": 10.0}}}},
+        {"mean": gaussian_toy.MEAN, "cov": gaussian_toy.COV}, likelihood="gaussian_toy")
+    u = jnp.array([0.02, 0.6, 0.97])
+    theta = problem.from_unit(u, problem.args)
+    np.testing.assert_allclose(unit_of(problem, theta, problem.args), u, atol=1e-10)
