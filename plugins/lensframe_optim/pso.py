@@ -114,9 +114,9 @@ class PSO(FitterPlugin):
             return jnp.where(bad, -jnp.inf, f), jnp.sum(bad)
 
         def start(key, args, centre, use_centre):
-            k_x, k_v, k_next = jax.random.split(key, 3)
+            k_x, k_around, k_v, k_next = jax.random.split(key, 4)
             uniform = jax.random.uniform(k_x, (n, dim), minval=_EDGE, maxval=1.0 - _EDGE)
-            around = centre + options.init_spread * jax.random.normal(k_x, (n, dim))
+            around = centre + options.init_spread * jax.random.normal(k_around, (n, dim))
             around = jnp.clip(around, _EDGE, 1.0 - _EDGE).at[0].set(centre)
             x = jnp.where(use_centre, around, uniform)
             # half the way to another random point (SPSO-2011 style): no initial bias
