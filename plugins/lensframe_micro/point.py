@@ -5,13 +5,14 @@ Images are the roots of the degree n²+1 polynomial of ``polynomial.py`` (Ehrlic
 that also solve F = 0.
 
 False roots. With g(z) = Σ_k m_k / conj(z − z_k)², the Jacobian determinant is det J = 1 − |g|² and
-the Newton step of the lens equation is δ(z) = (−F + g F̄)/(1 − |g|²), the linearised distance
-from a root to the nearest solution. We sort the roots by |δ|: the n + 1 smallest are always images
-(every n-point lens has at least n + 1), and the others are accepted in pairs (images appear and
-vanish in pairs at caustics), a pair being images when the larger |δ| of the two is below
-``IMAGE_TOL`` × (1 + |z|) θ_E. Near a fold caustic at distance ε outside, the false pair has
-|δ| ~ √ε, inside the true pair has |δ| ~ 1e-16/√ε, so the threshold 1e-6 separates them for
-ε ≳ 1e-12 θ_E. Closer still the classification may drop the pair; the result stays finite.
+the Newton step of the lens equation is δ(z) = (−F + g F̄)/(1 − |g|²). Roots of the polynomial near
+a light lens are ill-conditioned (errors up to ~1e-5 θ_E even in the lightest lens's frame when two
+lenses are light), so a residual threshold alone misclassifies them. Instead every root takes
+``N_POLISH`` (6) Newton steps on the lens equation: a true image converges quadratically to itself; a
+false root either does not converge or lands on a true image already reached by a root that started
+closer (smaller initial |δ|). Images = converged (last |δ| < ``CONVERGED_TOL`` (1 + |z|) = 1e-9 θ_E
+scale) and not duplicates (``DUPLICATE_TOL`` 1e-8). Two true images are that close only within
+~1e-16 θ_E of a fold caustic, where the pair's contribution is capped anyway.
 
 Divergence. On a caustic det J → 0: each image contributes min(1/|det J|, ``MAX_IMAGE_MAGNIFICATION``)
 (1e10), so every position, including one exactly on a caustic, gives a finite value (never NaN or
@@ -31,8 +32,12 @@ import jax.numpy as jnp
 from .polynomial import lens_polynomial
 from .roots import N_ITER, polynomial_roots
 
-#: a pair of roots is accepted as images when their Newton distance is below IMAGE_TOL (1 + |z|) θ_E
-IMAGE_TOL = 1e-6
+#: Newton steps of the lens equation given to every root before classifying it
+N_POLISH = 6
+#: a root has converged to an image when its last Newton step is below CONVERGED_TOL (1 + |z|) θ_E
+CONVERGED_TOL = 1e-9
+#: two polished roots closer than DUPLICATE_TOL (1 + |z|) θ_E reached the same image
+DUPLICATE_TOL = 1e-8
 #: cap of one image's magnification 1/|det J| (reached only within ~1e-20 θ_E of a fold caustic)
 MAX_IMAGE_MAGNIFICATION = 1e10
 
@@ -63,18 +68,30 @@ def _newton_step(zi, w, z, m):
     return (-f + g * jnp.conj(f)) / det
 
 
-def _classify(distance, zi, n_lenses):
-    """True-image mask from the Newton distances (see the module docstring)."""
-    deg = distance.shape[0]
-    order = jnp.argsort(distance)
-    scaled = (distance / (1.0 + jnp.abs(zi)))[order]
-    rank_ok = jnp.arange(deg) < n_lenses + 1
-    # pair j occupies sorted places n+1+2j, n+2+2j; accepted when its worse member passes
-    extra = jnp.arange(deg) - (n_lenses + 1)
-    partner = jnp.clip(n_lenses + 1 + 2 * (extra // 2) + 1, 0, deg - 1)
-    pair_ok = (extra >= 0) & (scaled[partner] < IMAGE_TOL)
-    sorted_ok = rank_ok | pair_ok
-    return jnp.zeros(deg, bool).at[order].set(sorted_ok)
+def _classify(roots, w, z, m):
+    """True-image mask and polished positions of the polynomial's roots (see the module docstring).
+
+    Every root takes ``N_POLISH`` Newton steps on the lens equation. A root is an image when it has
+    converged (last step below ``CONVERGED_TOL`` (1 + |z|)) to a point that no root with a smaller
+    initial Newton distance also reached (a false root polished onto a true image is a duplicate)."""
+    initial = jnp.abs(_newton_step(roots, w, z, m))
+
+    def polish(_, x):
+        step = _newton_step(x, w, z, m)
+        return x + jnp.where(jnp.isfinite(step), step, 0.0)
+
+    polished = jax.lax.fori_loop(0, N_POLISH - 1, polish, roots)
+    last = _newton_step(polished, w, z, m)
+    polished = polished + jnp.where(jnp.isfinite(last), last, 0.0)
+    scale = 1.0 + jnp.abs(polished)
+    converged = jnp.isfinite(last) & (jnp.abs(last) < CONVERGED_TOL * scale)
+    deg = roots.shape[0]
+    index = jnp.arange(deg)
+    same = jnp.abs(polished[:, None] - polished[None, :]) < DUPLICATE_TOL * scale[:, None]
+    earlier = (initial[None, :] < initial[:, None]) | (
+        (initial[None, :] == initial[:, None]) & (index[None, :] < index[:, None]))
+    duplicate = jnp.any(same & earlier & converged[None, :], axis=1)
+    return converged & ~duplicate, polished
 
 
 def image_positions(w, z, m, n_iter: int = N_ITER):
@@ -91,16 +108,13 @@ def image_positions(w, z, m, n_iter: int = N_ITER):
     w = jnp.asarray(w, complex)
     z = jnp.asarray(z, complex)
     m = jnp.asarray(m, float)
-    n = z.shape[0]
     ws, zs, ms = (jax.lax.stop_gradient(v) for v in (w, z, m))
     # roots clustered near a light lens (a planet's images) are ill-conditioned unless the origin is
     # there: low-order coefficients carry full relative precision, so solve in that lens's frame
     origin = zs[jnp.argmin(ms)]
     roots = polynomial_roots(lens_polynomial(ws - origin, zs - origin, ms), n_iter) + origin
-    step = _newton_step(roots, ws, zs, ms)
-    is_image = _classify(jnp.abs(step), roots, n)
-    polished = jnp.where(is_image, roots + step, roots)
-    polished = jax.lax.stop_gradient(polished)
+    is_image, polished = _classify(roots, ws, zs, ms)
+    polished = jax.lax.stop_gradient(jnp.where(is_image, polished, roots))
     # one more Newton step with traced parameters: value ≈ unchanged, tangent = implicit derivative
     implicit = _newton_step(polished, w, z, m)
     images = polished + jnp.where(is_image, implicit, 0.0)
