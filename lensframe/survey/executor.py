@@ -122,8 +122,10 @@ def run_batch(settings: BatchSettings, *, client=None, quiet: bool = False,
 
 
 def _record_failure(lens, attempts, future, lenses_dir: Path) -> dict:
-    exc = future.exception()
-    tb = future.traceback()
+    try:
+        exc, tb = future.exception(), future.traceback()
+    except Exception as cancelled:  # a cancelled future has no exception of its own to give
+        exc, tb = cancelled, None
     text = "".join(traceback.format_exception(type(exc), exc, tb)) if exc is not None else ""
     if type(exc).__name__ == "KilledWorker":
         message = f"the worker process died during each of {attempts} attempt(s) ({exc})"
