@@ -13,6 +13,10 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 
+#: ``[batch]`` keys that are settings, not per-lens data templates
+SETTING_KEYS = ("workers", "retries", "scheduler", "shape", "x64", "figures", "names", "exclude")
+TEMPLATE_EXCLUDED = SETTING_KEYS + ("folder", "table")
+
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$")
 
 
@@ -34,8 +38,6 @@ def find_lenses(batch: Mapping[str, Any], base_dir) -> list[Lens]:
             ``exclude`` (list of names).
         base_dir: folder that ``folder`` and ``table`` are resolved against (the config's).
     """
-    from .settings import TEMPLATE_EXCLUDED
-
     base_dir = Path(base_dir)
     if ("folder" in batch) == ("table" in batch):
         raise ConfigError("batch: give exactly one of 'folder' (lens subfolders) or 'table' "

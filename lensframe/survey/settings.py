@@ -12,15 +12,10 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .. import config as config_mod
 from ..errors import ConfigError, DataError, LensframeError
 from .catalogue import Lens, find_lenses
-
-#: ``[batch]`` keys that are settings, not per-lens data templates
-SETTING_KEYS = ("workers", "retries", "scheduler", "shape", "x64", "figures", "names", "exclude")
-TEMPLATE_EXCLUDED = SETTING_KEYS + ("folder", "table")
 
 
 @dataclass
