@@ -1,7 +1,7 @@
 """The ``lensframe`` command: list, info, plugins, fit, simulate, batch, cache.
 
 ``--json`` output is a stable, machine-readable contract (documented in docs/cli.md). Listing and
-describing components imports no numerical code; only ``fit`` and ``simulate`` import JAX.
+describing components imports no numerical code; only ``fit``, ``simulate`` and ``batch`` import JAX.
 """
 
 from __future__ import annotations
