@@ -32,7 +32,7 @@ not fitted.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 from lensframe.errors import ConfigError, DataError
 from lensframe.likelihood import Likelihood
+from lensframe.options import positive
 
 from .photometry import Photometry, mag_to_flux, photometry_from_arrays, read_photometry
 
@@ -49,7 +50,14 @@ MULENSMODEL_DATA = "{mulensmodel_data}"
 
 @dataclass(frozen=True)
 class LightCurveOptions:
-    """The light-curve likelihood has no options yet; data-set settings live in ``[data]``."""
+    """Options of the light-curve likelihood; data-set settings live in ``[data]``."""
+
+    chunk: int = field(default=256, metadata={
+        "help": "epochs magnified together (a vmapped block inside lax.map): bounds the memory "
+                "of finite-source integrals on long light curves"})
+
+    def __post_init__(self):
+        positive("chunk", self.chunk)
 
 
 def resolve_path(text: str, base_dir) -> Path:
@@ -228,8 +236,9 @@ class LightCurveLikelihood(Likelihood):
         """A(t) at epochs ``t`` (days) for the component values ``values``."""
         y1, y2 = self.source_position(values, t, sun_offsets)
         params = values[self.lens.name]
-        magnify = lambda a, b: self.lens.profile.magnification(a, b, **params)  # noqa: E731
-        return jax.vmap(magnify)(y1.reshape(-1), y2.reshape(-1)).reshape(jnp.shape(y1))
+        magnify = lambda ab: self.lens.profile.magnification(ab[0], ab[1], **params)  # noqa: E731
+        flat = (y1.reshape(-1), y2.reshape(-1))
+        return jax.lax.map(magnify, flat, batch_size=self.options.chunk).reshape(jnp.shape(y1))
 
     def _model(self, values, data):
         magnification = self.magnification(values, data["time"], data.get("sun_offsets"))

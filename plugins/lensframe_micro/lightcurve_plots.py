@@ -11,7 +11,7 @@ import numpy as np
 
 from .photometry import flux_to_mag
 
-_GRID = 4000  # model epochs drawn across the data's time span
+_GRID = 1500  # model epochs drawn across the data's time span
 
 
 def _save(fig, path: Path) -> Path:
