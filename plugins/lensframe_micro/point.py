@@ -21,7 +21,9 @@ inf). For ε ≥ 1e-6 θ_E from a fold the cap is never reached (A ~ ε^{-1/2}).
 Derivatives. The roots are found without derivatives; each image is then moved by one Newton step of
 the lens equation evaluated with the (traced) w, z, m. At a solution F = 0, so the value is that of
 the polished image while the tangent is the implicit derivative dz/dp = (−F_p + g F̄_p)/(1 − |g|²),
-exact (implicit function theorem applied to the lens equation). False roots carry no derivative.
+exact (implicit function theorem applied to the lens equation). False roots, and images with
+|det J| < 1/``MAX_IMAGE_MAGNIFICATION`` (on a caustic, where the derivative diverges), carry no
+derivative, so gradients stay finite everywhere.
 """
 
 from __future__ import annotations
@@ -116,8 +118,15 @@ def image_positions(w, z, m, n_iter: int = N_ITER):
     is_image, polished = _classify(roots, ws, zs, ms)
     polished = jax.lax.stop_gradient(jnp.where(is_image, polished, roots))
     # one more Newton step with traced parameters: value ≈ unchanged, tangent = implicit derivative
-    implicit = _newton_step(polished, w, z, m)
-    images = polished + jnp.where(is_image, implicit, 0.0)
+    # images within the magnification cap of a critical curve (|det J| < 1/MAX) get no derivative:
+    # dz/dp ∝ 1/det J diverges there
+    steep = jnp.abs(jacobian_determinant(polished, zs, ms)) < 1.0 / MAX_IMAGE_MAGNIFICATION
+    differentiable = is_image & ~steep
+    f = _residual(polished, w, z, m)
+    g = _shear(polished, z, m)
+    det = jnp.where(differentiable, 1.0 - jnp.abs(g) ** 2, 1.0)
+    implicit = (-f + g * jnp.conj(f)) / det
+    images = polished + jnp.where(differentiable, implicit, 0.0)
     return images, is_image
 
 
@@ -135,7 +144,7 @@ def point_magnification(w, z, m, n_iter: int = N_ITER):
     zi, is_image = image_positions(w, z, m, n_iter)
     det = jnp.abs(jacobian_determinant(zi, z, m))
     det = jnp.where(is_image, det, 1.0)
-    per_image = jnp.minimum(1.0 / jnp.maximum(det, 1e-300), MAX_IMAGE_MAGNIFICATION)
+    per_image = 1.0 / jnp.maximum(det, 1.0 / MAX_IMAGE_MAGNIFICATION)
     return jnp.sum(jnp.where(is_image, per_image, 0.0))
 
 
