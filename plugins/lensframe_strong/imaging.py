@@ -278,7 +278,7 @@ class ImagingLikelihood(Likelihood):
         ``amplitudes`` (the solved linear amplitudes, in ``linear_keys`` order), and the source
         plane: ``source`` (the source-plane light, surface brightness per arcsec², unlensed and
         unconvolved, on a square grid as many pixels a side as the image's longer side, covering
-        the box that the unmasked pixels' centres trace back to) with ``source_extent``
+        the box that the pixels showing the source trace back to) with ``source_extent``
         [x_min, x_max, y_min, y_max] (arcsec, pixel edges, for ``imshow(extent=...)``)."""
         model, amps = self._solve(values, data)
         weights = data["weights"]
@@ -299,29 +299,38 @@ class ImagingLikelihood(Likelihood):
         return params
 
     def _source_plane(self, values, amps, data):
-        """Source light on a regular grid over the traced-back footprint of the unmasked
-        pixels."""
+        """Source light on a regular grid over the box (padded by a quarter each side) that the
+        unmasked pixels showing the source (≥ 1 % of its brightest pixel) trace back to; the
+        whole traced-back footprint when no pixel qualifies."""
         x, y = subpixel_grid(data["image"].shape, data["pixel_scale"], data["origin"], 1)
         bx, by = x, y
         for c in self.mass:
             ax, ay = c.profile.deflection(x, y, **values[c.name])
             bx, by = bx - ax, by - ay
+
+        def source_light(px, py):
+            total = jnp.zeros_like(px)
+            for c in self.light:
+                if c.option("plane") == "source":
+                    total = total + c.profile.surface_brightness(
+                        px, py, **self._with_amplitudes(c, values, amps))
+            return total
+
         used = data["weights"] > 0
-        lo_x, hi_x = jnp.min(jnp.where(used, bx, jnp.inf)), jnp.max(jnp.where(used, bx, -jnp.inf))
-        lo_y, hi_y = jnp.min(jnp.where(used, by, jnp.inf)), jnp.max(jnp.where(used, by, -jnp.inf))
+        seen = source_light(bx, by)
+        bright = used & (seen >= 0.01 * jnp.max(jnp.where(used, seen, -jnp.inf)))
+        pick = jnp.where(jnp.any(bright), bright, used)
+        lo_x, hi_x = jnp.min(jnp.where(pick, bx, jnp.inf)), jnp.max(jnp.where(pick, bx, -jnp.inf))
+        lo_y, hi_y = jnp.min(jnp.where(pick, by, jnp.inf)), jnp.max(jnp.where(pick, by, -jnp.inf))
         n = max(data["image"].shape)
-        step = jnp.maximum(hi_x - lo_x, hi_y - lo_y) / (n - 1)
+        side = 1.5 * jnp.maximum(jnp.maximum(hi_x - lo_x, hi_y - lo_y), data["pixel_scale"])
+        step = side / n
         cx, cy = 0.5 * (lo_x + hi_x), 0.5 * (lo_y + hi_y)
         offsets = (jnp.arange(n) - 0.5 * (n - 1)) * step
         sx, sy = jnp.meshgrid(cx + offsets, cy + offsets)
-        source = jnp.zeros_like(sx)
-        for c in self.light:
-            if c.option("plane") == "source":
-                source = source + c.profile.surface_brightness(
-                    sx, sy, **self._with_amplitudes(c, values, amps))
-        half = 0.5 * n * step
+        half = 0.5 * side
         extent = jnp.stack([cx - half, cx + half, cy - half, cy + half])
-        return source, extent
+        return source_light(sx, sy), extent
 
     def figures(self, values, data, directory, title=""):
         """Data / model / normalised residual / source-plane panels, ``model.png``."""

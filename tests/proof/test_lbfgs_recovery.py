@@ -7,7 +7,7 @@ lenstronomy's own light model at the truth."""
 import numpy as np
 import pytest
 
-from lenstronomy_mocks import lensframe_problem, lenstronomy_image
+from lenstronomy_mocks import lensframe_problem, mock as lenstronomy_mock, lenstronomy_image
 
 from lensframe.dispatch import Fitter
 
@@ -29,7 +29,7 @@ def _check_recovery(mock, result):
         assert abs(off) < 0.02, f"seed {mock.seed}: lens {axis} off by {off:+.4f}″"
 
 
-def test_lbfgs_recovers_einstein_radius_and_centre(lenstronomy_mock):
+def test_lbfgs_recovers_einstein_radius_and_centre():
     mock = lenstronomy_mock(0)
     problem, result = _fit(mock)
     _check_recovery(mock, result)
@@ -43,13 +43,31 @@ def test_lbfgs_recovers_einstein_radius_and_centre(lenstronomy_mock):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_lbfgs_recovers_einstein_radius_and_centre_more_seeds(lenstronomy_mock, seed):
+def test_lbfgs_recovers_einstein_radius_and_centre_more_seeds(seed):
+    """On other seeds the posterior of θ_E is ~0.5 % wide (1σ), so a fit can be right and still
+    miss 1 % by the noise alone (seed 1: 1.06 %, 2σ, with a higher ln p than the truth's). The
+    fit must find a mode at least as probable as the truth, and θ_E within max(1 %, 3σ) with σ
+    from the Laplace approximation at the fit; the centre within 0.02″ or 3σ likewise."""
+    import jax
+    import jax.numpy as jnp
+
     mock = lenstronomy_mock(seed)
-    _, result = _fit(mock)
-    _check_recovery(mock, result)
+    problem, result = _fit(mock)
+    names = list(problem.free_names)
+    truth = jnp.asarray([mock.truth[k] for k in names])
+    log_density = jax.jit(problem.log_density)
+    assert result.log_density >= float(log_density(truth, problem.args)) - 0.5
+    hessian = jax.jit(jax.hessian(problem.log_density))(jnp.asarray(result.best_theta),
+                                                        problem.args)
+    sigma = np.sqrt(np.diag(np.linalg.inv(-np.asarray(hessian))))
+    for key, tolerance in (("lens.theta_E", 0.01 * mock.truth["lens.theta_E"]),
+                           ("lens.center_x", 0.02), ("lens.center_y", 0.02)):
+        i = names.index(key)
+        off = result.best_theta[i] - mock.truth[key]
+        assert abs(off) < max(tolerance, 3 * sigma[i]), (seed, key, off, sigma[i])
 
 
-def test_products_at_the_truth_match_lenstronomy_light(lenstronomy_mock):
+def test_products_at_the_truth_match_lenstronomy_light():
     """At the true parameters, the solved amplitudes equal a weighted least-squares fit of
     lenstronomy's own unit-amplitude images to the mock, and the source-plane image equals
     lenstronomy's Sérsic (with that amplitude) evaluated on the same grid."""

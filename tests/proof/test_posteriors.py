@@ -8,7 +8,7 @@ parameters); run with ``-m slow``."""
 import numpy as np
 import pytest
 
-from lenstronomy_mocks import lensframe_problem
+from lenstronomy_mocks import lensframe_problem, mock as lenstronomy_mock
 
 from lensframe.dispatch import Fitter
 from lensframe.diagnostics import rhat
@@ -22,7 +22,7 @@ def _moments(result):
 
 
 @pytest.mark.slow
-def test_nuts_and_nautilus_contain_the_truth_and_agree(lenstronomy_mock):
+def test_nuts_and_nautilus_contain_the_truth_and_agree():
     mock = lenstronomy_mock(0)
     problem = lensframe_problem(mock)
     fitter = Fitter(problem, quiet=True)
