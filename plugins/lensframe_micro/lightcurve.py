@@ -235,8 +235,19 @@ class LightCurveLikelihood(Likelihood):
     def magnification(self, values, t, sun_offsets=None):
         """A(t) at epochs ``t`` (days) for the component values ``values``."""
         y1, y2 = self.source_position(values, t, sun_offsets)
-        params = values[self.lens.name]
-        magnify = lambda ab: self.lens.profile.magnification(ab[0], ab[1], **params)  # noqa: E731
+        params = dict(values[self.lens.name])
+        profile = self.lens.profile
+        if hasattr(profile, "lenses"):
+            # point lenses (binary, triple, ...): the whole curve in one call of the batched
+            # finite-source magnification, which pays the full integral only at the epochs that
+            # need it (vmapping the per-point version would evaluate both branches everywhere)
+            from .finite import magnification_batch
+
+            rho, a1 = params.pop("rho", 0.0), params.pop("a1", 0.0)
+            z, m = profile.lenses(**params)
+            w = (y1 + 1j * y2).reshape(-1)
+            return magnification_batch(w, z, m, rho, a1)[0].reshape(jnp.shape(y1))
+        magnify = lambda ab: profile.magnification(ab[0], ab[1], **params)  # noqa: E731
         flat = (y1.reshape(-1), y2.reshape(-1))
         return jax.lax.map(magnify, flat, batch_size=self.options.chunk).reshape(jnp.shape(y1))
 
