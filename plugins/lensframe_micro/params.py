@@ -23,12 +23,12 @@ TRIPLE = BINARY + (
 
 
 def multi_lens_params(n_lenses: int) -> tuple[ParamSpec, ...]:
-    """x_k, y_k (θ_E) and m_k (fractions of the total mass; normalised to sum 1) for k = 1..n."""
+    """x_k, y_k (θ_E) and m_k (named x_1, y_1, m_1, ...) (fractions of the total mass; normalised to sum 1) for k = 1..n."""
     specs = []
     for k in range(1, n_lenses + 1):
-        specs += [ParamSpec(f"x{k}", "theta_E", f"x of lens {k}", default=0.0),
-                  ParamSpec(f"y{k}", "theta_E", f"y of lens {k}", default=0.0),
-                  ParamSpec(f"m{k}", "dimensionless", f"mass of lens {k} (masses are normalised "
+        specs += [ParamSpec(f"x_{k}", "theta_E", f"x of lens {k}", default=0.0),
+                  ParamSpec(f"y_{k}", "theta_E", f"y of lens {k}", default=0.0),
+                  ParamSpec(f"m_{k}", "dimensionless", f"mass of lens {k} (masses are normalised "
                             "to sum 1)", default=1.0 / n_lenses, lower=1e-12)]
     return tuple(specs)
 

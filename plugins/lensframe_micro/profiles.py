@@ -106,7 +106,8 @@ class MultiLensOptions:
 
 
 class MultiLens(_LensSystem):
-    """Point lenses at explicit positions (x_k, y_k) with masses m_k (normalised to sum 1)."""
+    """Point lenses at explicit positions (x_k, y_k) with masses m_k (normalised to sum 1); the
+    parameters are named x_1, y_1, m_1, x_2, ... (underscored, unlike the source position y1, y2)."""
 
     Options = MultiLensOptions
 
@@ -116,14 +117,14 @@ class MultiLens(_LensSystem):
 
     def lenses(self, **lens_params):
         n = self.options.n_lenses
-        names = {f"{c}{k}" for k in range(1, n + 1) for c in "xym"}
+        names = {f"{c}_{k}" for k in range(1, n + 1) for c in "xym"}
         unknown = set(lens_params) - names
         if unknown:
             raise TypeError(f"multi_lens (n_lenses={n}) got unexpected parameter(s) "
                             f"{sorted(unknown)}")
-        z = jnp.stack([jnp.asarray(lens_params.get(f"x{k}", 0.0), float)
-                       + 1j * jnp.asarray(lens_params.get(f"y{k}", 0.0), float)
+        z = jnp.stack([jnp.asarray(lens_params.get(f"x_{k}", 0.0), float)
+                       + 1j * jnp.asarray(lens_params.get(f"y_{k}", 0.0), float)
                        for k in range(1, n + 1)])
-        m = jnp.stack([jnp.asarray(lens_params.get(f"m{k}", 1.0 / n), float)
+        m = jnp.stack([jnp.asarray(lens_params.get(f"m_{k}", 1.0 / n), float)
                        for k in range(1, n + 1)])
         return z, m / m.sum()
