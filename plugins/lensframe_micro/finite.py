@@ -14,8 +14,13 @@ Per point, one of (all under jit/vmap/grad):
 
 The multipole test (per point): the 13 stencil points of Gould's hexadecapole have the same image
 count as the centre (no caustic met by the stencil) and the hexadecapole term |a4 ⟨r⁴⟩| is below
-``settings.tol`` × A (the neglected terms are of higher order in ρ). A caustic cusp that slips
-between the stencil points is not detected (as with any stencil test; Bozza et al. 2018 §3).
+``settings.tol`` × A (the neglected terms are of higher order in ρ), and no "ghost image" is near:
+every false root of the centre's polynomial has a lens-equation residual above ``ghost_factor`` × ρ
+(after Bozza et al. 2018's ghost-image test; the residual shrinks as the source nears a caustic
+where that false pair becomes images). The stencil alone misses cusps that slip between its points
+(measured: a 0.5 % error at ρ = 1e-2 with s = 0.9, q = 0.05, where the residual was 12.5 ρ); the
+factor 50 is empirical — the residual/distance ratio to the caustic ranged from 2 to ~3000 over
+300 points near the caustics of that lens, so this guard is not a proof.
 
 Cost under ``vmap``: ``magnification`` decides per point with ``lax.cond``; under ``vmap`` that becomes
 a select and every point pays for the full integral. For many points (a light curve) call
@@ -54,6 +59,8 @@ class FiniteSettings:
         n_rounds, n_refine: adaptive rounds, each bisecting the n_refine worst limb intervals.
         n_rings: Gauss–Legendre circles for limb darkening (besides the limb).
         chunk: points per full-integral chunk in ``magnification_batch``.
+        ghost_factor: the multipole is refused when a false root's lens-equation residual is below
+            ghost_factor × rho (a caustic is near; see the module docstring).
     """
 
     tol: float = 1e-4
@@ -62,6 +69,7 @@ class FiniteSettings:
     n_refine: int = 16
     n_rings: int = 6
     chunk: int = 16
+    ghost_factor: float = 50.0
 
     def __post_init__(self):
         for name in ("n_limb", "n_rounds", "n_refine", "n_rings", "chunk"):
@@ -108,7 +116,8 @@ def full_magnification(w, z, m, rho, a1, settings: FiniteSettings = DEFAULT):
 
 
 def _needs_full(multi, rho, settings):
-    ok = multi["same_images"] & (multi["hexa_term"] <= settings.tol * multi["hexadecapole"])
+    ok = (multi["same_images"] & (multi["hexa_term"] <= settings.tol * multi["hexadecapole"])
+          & (multi["ghost"] > settings.ghost_factor * rho))
     return (rho > 0) & ~ok
 
 

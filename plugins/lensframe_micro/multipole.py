@@ -38,7 +38,11 @@ def _magnification_and_count(w, z, m):
     inverse = jnp.abs(jacobian_determinant(zi, z, m))
     # same per-image cap as point.point_magnification (finite on a caustic)
     per_image = jnp.minimum(1.0 / jnp.maximum(inverse, 1e-300), MAX_IMAGE_MAGNIFICATION)
-    return jnp.sum(jnp.where(parity != 0, per_image, 0.0)), jnp.sum(parity != 0)
+    # lens-equation residual of the false roots ("ghost images", Bozza et al. 2018, MNRAS 479,
+    # 5157): small when a pair of images is about to appear, i.e. a caustic is near
+    residual = jnp.abs(zi - w - jnp.sum(m / jnp.conj(zi[:, None] - z), axis=1))
+    ghost = jnp.min(jnp.where(parity != 0, jnp.inf, residual))
+    return jnp.sum(jnp.where(parity != 0, per_image, 0.0)), jnp.sum(parity != 0), ghost
 
 
 def multipole(w, z, m, rho, a1):
@@ -51,11 +55,14 @@ def multipole(w, z, m, rho, a1):
     Returns:
         dict with ``point`` (A0), ``quadrupole`` (A0 + a2⟨r²⟩), ``hexadecapole`` (+ a4⟨r⁴⟩),
         ``hexa_term`` (|a4 ⟨r⁴⟩|, the size of the last term kept) and ``same_images`` (True when the
-        13 stencil points all have the image count of the centre: no caustic seen by the stencil).
+        13 stencil points all have the image count of the centre: no caustic seen by the stencil) and
+        ``ghost`` (the smallest lens-equation residual |z − w − Σ m_k/conj(z − z_k)| of a false root
+        at the centre, θ_E; inf when every root is an image).
     """
     # one batched solve for the centre and the 12 stencil points (one trace of the root solver)
     offsets = jnp.concatenate([jnp.zeros(1), 0.5 * rho * _UNIT, rho * _UNIT, rho * _DIAG])
-    a_all, n_all = jax.vmap(_magnification_and_count, in_axes=(0, None, None))(w + offsets, z, m)
+    a_all, n_all, ghost = jax.vmap(_magnification_and_count, in_axes=(0, None, None))(
+        w + offsets, z, m)
     a0, n0, a_ring, n_ring = a_all[0], n_all[0], a_all[1:], n_all[1:]
     half_plus, full_plus, full_cross = a_ring[:4].mean(), a_ring[4:8].mean(), a_ring[8:].mean()
     a2 = (16.0 * (half_plus - a0) - (full_plus - a0)) / 3.0
@@ -68,4 +75,5 @@ def multipole(w, z, m, rho, a1):
         "hexadecapole": quad + a4 * r4,
         "hexa_term": jnp.abs(a4 * r4),
         "same_images": jnp.all(n_ring == n0),
+        "ghost": ghost[0],
     }

@@ -1,0 +1,123 @@
+"""Finite-source magnification vs VBMicrolensing (tight tolerances), the point-source limit, the
+multipole choice, gradients and bad input. One compiled function serves most tests (compiling the
+root solver dominates the run time)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lensframe_micro import finite
+from lensframe_micro.finite import FiniteSettings, magnification, magnification_batch
+from lensframe_micro.lenses import binary_lenses
+from lensframe_micro.point import point_magnification
+
+from finite_helpers import near_caustic, vbm_binary
+
+S, Q = 0.9, 0.05
+
+
+@pytest.fixture(scope="module")
+def lenses():
+    return binary_lenses(S, Q)
+
+
+@pytest.fixture(scope="module")
+def batch(lenses):
+    z, m = lenses
+    return jax.jit(lambda w, rho, a1: magnification_batch(w, z, m, rho, a1))
+
+
+@pytest.mark.parametrize("rho", [1e-2, 1e-3])
+def test_uniform_near_caustics_matches_vbmicrolensing(batch, rho):
+    rng = np.random.default_rng(11)
+    w = near_caustic(*binary_lenses(S, Q), rho, 12, rng)
+    value, info = batch(jnp.asarray(w), rho, 0.0)
+    reference = vbm_binary(S, Q, w, rho)
+    error = np.abs(np.asarray(value) / reference - 1)
+    assert np.all(np.isfinite(value))
+    assert np.median(error) < 1e-5
+    assert error.max() < 1e-3
+    assert np.asarray(info["full"]).sum() >= 6  # near caustics most points need the integral
+
+
+def test_limb_darkened_near_caustics_matches_vbmicrolensing(batch):
+    rng = np.random.default_rng(12)
+    rho, a1 = 1e-2, 0.5
+    w = near_caustic(*binary_lenses(S, Q), rho, 6, rng)
+    value, _ = batch(jnp.asarray(w), rho, a1)
+    error = np.abs(np.asarray(value) / vbm_binary(S, Q, w, rho, a1) - 1)
+    # fixed Gauss-Legendre circles: ~1e-3 near caustics (see docs/performance.md)
+    assert error.max() < 5e-3
+
+
+def test_far_from_caustics_uses_multipole_and_matches(batch):
+    w = np.array([0.6 + 0.5j, -0.8 - 0.3j, 1.5 + 0.1j])
+    rho = 1e-3
+    value, info = batch(jnp.asarray(w), rho, 0.0)
+    assert not np.asarray(info["full"]).any()
+    np.testing.assert_allclose(value, vbm_binary(S, Q, w, rho), rtol=1e-5)
+
+
+def test_rho_zero_is_point_source(batch, lenses):
+    z, m = lenses
+    w = np.array([0.05 + 0.01j, 0.3 - 0.2j])
+    value, info = batch(jnp.asarray(w), 0.0, 0.0)
+    point = [point_magnification(x, z, m) for x in w]
+    np.testing.assert_allclose(value, point, rtol=1e-12)
+    assert not np.asarray(info["full"]).any()
+
+
+def test_on_a_caustic_is_finite(batch, lenses):
+    from finite_helpers import caustic_points
+
+    w = caustic_points(*lenses, n_phi=4)[:4]
+    value, _ = batch(jnp.asarray(w), 1e-3, 0.0)
+    assert np.all(np.isfinite(value)) and np.all(np.asarray(value) > 1)
+
+
+def test_single_lens_matches_witt_mao(batch):
+    """One lens (z = 0, m = 1) against MulensModel's Witt & Mao (1994) uniform finite source."""
+    import MulensModel
+
+    z, m = jnp.zeros(1, complex), jnp.ones(1)
+    rho = 0.05
+    u = np.array([0.02, 0.06, 0.2])
+    value, _ = jax.jit(lambda w: magnification_batch(w, z, m, rho, 0.0))(jnp.asarray(u + 0j))
+    model = MulensModel.Model({"t_0": 0.0, "u_0": 0.0, "t_E": 1.0, "rho": rho})
+    model.set_magnification_methods([-1.0, "finite_source_uniform_WittMao94", 1.0])
+    # with u_0 = 0 and alpha = 0 the source sits at u = |t|
+    reference = model.get_magnification(u)
+    np.testing.assert_allclose(value, reference, rtol=2e-4)
+
+
+def test_gradient_matches_finite_differences(lenses):
+    z, m = lenses
+    rho = 1e-2
+    w0 = complex(near_caustic(z, m, rho, 1, np.random.default_rng(5))[0])
+
+    def f(p):
+        return finite.full_magnification(p[0] + 1j * p[1], z, m, p[2], 0.0)[0]
+
+    p = jnp.array([w0.real, w0.imag, rho])
+    grad = jax.jit(jax.grad(f))(p)
+    assert np.all(np.isfinite(grad))
+    fj = jax.jit(f)
+    for k, h in enumerate([1e-6, 1e-6, 1e-7]):
+        e = jnp.zeros(3).at[k].set(h)
+        numeric = (fj(p + e) - fj(p - e)) / (2 * h)
+        assert abs(grad[k] - numeric) <= 2e-3 * abs(numeric) + 1e-6 * abs(fj(p)) / rho
+
+
+def test_per_point_entry_matches_batch(batch, lenses):
+    z, m = lenses
+    w = 0.06 + 0.0j
+    single = jax.jit(lambda w, rho: magnification(w, z, m, rho))(w, 1e-2)
+    value, _ = batch(jnp.asarray([w]), 1e-2, 0.0)
+    np.testing.assert_allclose(single, value[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("field,value", [("n_limb", 0), ("tol", 0.0), ("n_rings", -1)])
+def test_bad_settings_name_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        FiniteSettings(**{field: value})
