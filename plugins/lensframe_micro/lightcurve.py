@@ -246,7 +246,12 @@ class LightCurveLikelihood(Likelihood):
             rho, a1 = params.pop("rho", 0.0), params.pop("a1", 0.0)
             z, m = profile.lenses(**params)
             w = (y1 + 1j * y2).reshape(-1)
-            return magnification_batch(w, z, m, rho, a1)[0].reshape(jnp.shape(y1))
+            # blocks of `chunk` epochs bound the batch's working memory on long light curves
+            n, size = w.shape[0], min(self.options.chunk, w.shape[0])
+            blocks = -(-n // size)
+            padded = jnp.concatenate([w, jnp.full(blocks * size - n, w[-1])]).reshape(blocks, size)
+            values = jax.lax.map(lambda b: magnification_batch(b, z, m, rho, a1)[0], padded)
+            return values.reshape(-1)[:n].reshape(jnp.shape(y1))
         magnify = lambda ab: profile.magnification(ab[0], ab[1], **params)  # noqa: E731
         flat = (y1.reshape(-1), y2.reshape(-1))
         return jax.lax.map(magnify, flat, batch_size=self.options.chunk).reshape(jnp.shape(y1))
