@@ -139,17 +139,26 @@ def _fit_three(tmp_path, names, crop, **fit):
     return tmp_path / "out"
 
 
-def test_three_lenses_recover_bolton_einstein_radii(tmp_path):
-    # cheap but real: the three lenses on a 4″ stamp, two L-BFGS starts
-    out = _fit_three(tmp_path, EASY, crop=81, n_starts=2, max_steps=150)
+def test_three_lenses_fit_through_the_batch_and_compare(tmp_path):
+    # cheap but real: the example's model fitted to three real lenses on a 3″ stamp with a tiny
+    # L-BFGS budget. It checks the pipeline, not the accuracy: with random starts the fits often end
+    # in local optima (docs/slacs.md), so agreement with Bolton et al. is the slow test's job.
+    crop = 61
+    out = _fit_three(tmp_path, EASY, crop=crop, n_starts=1, max_steps=40)
     compare = _compare_module()
     theta, wall = compare.fitted_radii(out)
-    bolton, _ = compare.reference_radii(JOINT)
     assert sorted(theta) == sorted(EASY)
-    for name in EASY:
-        assert abs(theta[name] / bolton[name] - 1) < 0.05, (name, theta[name], bolton[name])
-        assert math.isfinite(wall[name]) and wall[name] > 0
+    assert all(0.5 <= theta[name] <= 2.5 and wall[name] > 0 for name in EASY)
     assert "3 of 63 lenses fitted" in compare.report(out, JOINT)
+    # each row's ln P is the posterior density of that lens's data at the row's parameters
+    with (out / "results.csv").open(newline="") as fh:
+        rows = {r["name"]: r for r in csv.DictReader(fh)}
+    for name in EASY:
+        problem = _problem(_lens_data(name, crop=crop))
+        best = np.array([float(rows[name][key]) for key in problem.free_names])
+        expected = float(problem.log_density(best, problem.args))
+        assert float(rows[name]["log_density"]) == pytest.approx(expected, rel=1e-8)
+        assert theta[name] == float(rows[name]["lens.theta_E"])
 
 
 @pytest.mark.slow
