@@ -71,7 +71,10 @@ def _fits_table(rows, names):
                              for v in present):
             table[name] = np.array([np.nan if v is None else float(v) for v in values])
         else:
-            table[name] = np.array(["" if v is None else str(v) for v in values], dtype=str)
+            # FITS text is ASCII: error messages with "…", "σ" or "θ" are escaped, not fatal
+            table[name] = np.array(["" if v is None else
+                                    str(v).encode("ascii", "backslashreplace").decode()
+                                    for v in values], dtype=str)
     return table
 
 

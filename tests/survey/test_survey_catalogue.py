@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lensframe.errors import ConfigError, DataError, LensframeError
@@ -97,3 +98,19 @@ def test_a_lens_with_bad_data_is_not_a_config_error_but_all_bad_is(survey, tmp_p
     (tmp_path / "lenses" / "lens01" / "noise.fits").unlink()
     with pytest.raises(DataError, match="no lens has readable data.*lens00.*data.noise"):
         load_batch(config)
+
+
+def test_results_table_keeps_non_ascii_text_in_csv_and_escapes_it_in_fits(tmp_path):
+    from astropy.table import Table
+
+    from lensframe.survey.table import write_table
+
+    rows = [{"name": "J0000", "status": "failed", "error": "θ_E prior … σ ≤ 0", "chi2": None},
+            {"name": "J0001", "status": "done", "error": None, "chi2": 1.02}]
+    paths = write_table(rows, tmp_path)
+    assert "θ_E prior … σ ≤ 0" in paths["csv"].read_text()
+    table = Table.read(paths["fits"])
+    assert list(table["name"]) == ["J0000", "J0001"]
+    assert "\\u03b8_E" in table["error"][0]
+    chi2 = np.ma.filled(np.ma.asarray(table["chi2"], dtype=float), np.nan)
+    assert np.isnan(chi2[0]) and chi2[1] == 1.02
