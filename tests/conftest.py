@@ -42,7 +42,7 @@ def tiny_imaging_spec(seed: int = 0, n: int = 20, noise: float = 0.05):
     return components(priors), data, truth
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_spec():
     return tiny_imaging_spec
 

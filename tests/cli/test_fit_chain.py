@@ -68,12 +68,10 @@ fitter = "{last}"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def project(tmp_path_factory, tiny_spec):
     """A folder with mock.fits, truth.json and a writer of config files."""
-    from conftest import tiny_imaging_spec
-
     folder = tmp_path_factory.mktemp("chain")
-    _, data, truth = tiny_imaging_spec(seed=2, n=16)
+    _, data, truth = tiny_spec(seed=2, n=16)
     fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data["image"], name="IMAGE"),
                   fits.ImageHDU(data["noise"], name="NOISE")]).writeto(folder / "mock.fits")
     (folder / "truth.json").write_text(json.dumps(

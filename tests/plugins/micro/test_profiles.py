@@ -23,6 +23,7 @@ def test_registered_with_matching_parameters():
         assert tuple(p.name for p in spec.params) == profile.param_names
 
 
+@pytest.mark.slow  # compile-heavy; the default run keeps the cheaper checks
 def test_binary_and_multi_lens_match_vbmicrolensing():
     v = VBM.VBMicrolensing()
     v.RelTol = v.Tol = 1e-10
@@ -72,6 +73,7 @@ def test_multi_lens_rejects_unknown_parameters_and_bad_option():
     assert "m_3" in MultiLens(MultiLensOptions(n_lenses=3)).param_names
 
 
+@pytest.mark.slow  # compile-heavy; the default run keeps the cheaper checks
 def test_jit_vmap_grad_of_binary_magnification():
     binary = lensframe.get_profile("binary_lens")
 
