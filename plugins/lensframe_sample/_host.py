@@ -119,3 +119,20 @@ def starting_points(problem, init_from, n: int, key, args, candidates_c, init_sc
                              f"{n_candidates} drawn {where}: check the priors and the data")
     order = np.argsort(~finite, kind="stable")
     return np.asarray(z)[order[:n]]
+
+
+def sample_result(fitter: str, problem, thetas, log_density, diagnostics: dict, interrupted_at,
+                  weights=None, **extra):
+    """The FitResult of a sampler: best sample as the point estimate, equal weights unless given,
+    and the interruption recorded in ``diagnostics`` (the Ctrl-C contract of lensframe.fitter)."""
+    from lensframe.result import FitResult
+
+    diagnostics["interrupted"] = interrupted_at is not None
+    if interrupted_at is not None:
+        diagnostics["interrupted_at"] = interrupted_at
+    best = int(np.argmax(log_density))
+    if weights is None:
+        weights = np.full(len(thetas), 1.0 / len(thetas))
+    return FitResult(fitter=fitter, free_names=list(problem.free_names), best_theta=thetas[best],
+                     best_fit=problem.named(thetas[best]), log_density=float(log_density[best]),
+                     samples=thetas, weights=weights, diagnostics=diagnostics, **extra)

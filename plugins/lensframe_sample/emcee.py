@@ -35,10 +35,9 @@ from lensframe.batching import over_batch
 from lensframe.errors import LensframeError
 from lensframe.fitter import FitterPlugin, require_free_parameters
 from lensframe.options import positive
-from lensframe.result import FitResult
 
-from ._host import (BatchedLogFunction, batched, chain_diagnostics, nan_to_minus_inf, seed_of,
-                    start_candidates, starting_points)
+from ._host import (BatchedLogFunction, batched, chain_diagnostics, nan_to_minus_inf,
+                    sample_result, seed_of, start_candidates, starting_points)
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,6 @@ class Emcee(FitterPlugin):
         flat_z = chain_z.reshape(-1, dim)
         thetas, logjac = (np.asarray(a) for a in to_theta_c(jnp.asarray(flat_z), args))
         log_density_theta = logp_z.reshape(-1) - logjac
-        best = int(np.argmax(log_density_theta))
         chains = thetas.reshape(chain_z.shape).transpose(1, 0, 2)   # (walkers, steps, dim)
 
         diagnostics = {
@@ -133,17 +131,10 @@ class Emcee(FitterPlugin):
             "acceptance_fraction_range": [float(np.min(sampler.acceptance_fraction)),
                                           float(np.max(sampler.acceptance_fraction))],
             "n_likelihood_calls": logp.n_calls, "n_nonfinite": logp.n_nonfinite,
-            "interrupted": interrupted_at is not None,
             **_autocorrelation(sampler, burn), **chain_diagnostics(chains),
         }
-        if interrupted_at is not None:
-            diagnostics["interrupted_at"] = interrupted_at
-        theta_best = thetas[best]
-        return FitResult(fitter="emcee", free_names=list(problem.free_names),
-                         best_theta=theta_best, best_fit=problem.named(theta_best),
-                         log_density=float(log_density_theta[best]), samples=thetas,
-                         weights=np.full(len(thetas), 1.0 / len(thetas)),
-                         diagnostics=diagnostics, chains=chains)
+        return sample_result("emcee", problem, thetas, log_density_theta, diagnostics, interrupted_at,
+                             chains=chains)
 
 
 def _autocorrelation(sampler, burn) -> dict:

@@ -34,9 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 from lensframe.fitter import FitterPlugin, require_free_parameters
 from lensframe.options import positive
-from lensframe.result import FitResult
 
-from ._host import BatchedLogFunction, batched, nan_to_minus_inf, seed_of
+from ._host import BatchedLogFunction, batched, nan_to_minus_inf, sample_result, seed_of
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,6 @@ class Nautilus(FitterPlugin):
         weights = np.exp(log_w - np.max(log_w))
         weights /= weights.sum()
         thetas, log_density = (np.asarray(a) for a in to_theta_c(jnp.asarray(points), args))
-        best = int(np.argmax(log_density))
         n_eff = float(1.0 / np.sum(weights**2))
         log_z = float(sampler.log_z)
         log_z_error = float(np.sqrt(max(1.0 / n_eff - 1.0 / len(weights), 0.0)))
@@ -130,16 +128,9 @@ class Nautilus(FitterPlugin):
             "n_eff": n_eff, "n_points": int(len(weights)), "n_live": options.n_live,
             "n_shells": int(len(sampler.shell_n)) if hasattr(sampler, "shell_n") else None,
             "discard_exploration": options.discard_exploration, "seed": seed,
-            "interrupted": interrupted_at is not None,
         }
-        if interrupted_at is not None:
-            diagnostics["interrupted_at"] = interrupted_at
-        theta_best = thetas[best]
-        return FitResult(fitter="nautilus", free_names=list(problem.free_names),
-                         best_theta=theta_best, best_fit=problem.named(theta_best),
-                         log_density=float(log_density[best]), samples=thetas, weights=weights,
-                         log_evidence=log_z, log_evidence_error=log_z_error,
-                         diagnostics=diagnostics)
+        return sample_result("nautilus", problem, thetas, log_density, diagnostics, interrupted_at,
+                             weights=weights, log_evidence=log_z, log_evidence_error=log_z_error)
 
 
 def _sync_shells(sampler) -> None:

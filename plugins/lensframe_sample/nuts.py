@@ -36,10 +36,9 @@ import jax.numpy as jnp
 import numpy as np
 from lensframe.fitter import FitterPlugin, require_free_parameters
 from lensframe.options import positive
-from lensframe.result import FitResult
 
-from ._host import (batched, chain_diagnostics, nan_to_minus_inf, start_candidates,
-                    starting_points)
+from ._host import (batched, chain_diagnostics, nan_to_minus_inf, sample_result,
+                    start_candidates, starting_points)
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,6 @@ class NUTS(FitterPlugin):
         z = trace.position.reshape(-1, dim)
         thetas, logjac = (np.asarray(a) for a in to_theta_c(jnp.asarray(z), args))
         log_density_theta = trace.logdensity.reshape(-1) - logjac
-        best = int(np.argmax(log_density_theta))
         chains = thetas.reshape(n_chains, -1, dim)
         diagnostics = {
             "n_chains": n_chains, "n_warmup": options.n_warmup,
@@ -182,14 +180,7 @@ class NUTS(FitterPlugin):
             "step_size": np.asarray(step_sizes).tolist(),
             "n_gradient_evaluations": int(np.sum(warm_leapfrog) + trace.n_leapfrog.sum()),
             "n_nonfinite": int(trace.nonfinite.sum()),
-            "interrupted": interrupted_at is not None,
             **chain_diagnostics(chains),
         }
-        if interrupted_at is not None:
-            diagnostics["interrupted_at"] = interrupted_at
-        theta_best = thetas[best]
-        return FitResult(fitter="nuts", free_names=list(problem.free_names),
-                         best_theta=theta_best, best_fit=problem.named(theta_best),
-                         log_density=float(log_density_theta[best]), samples=thetas,
-                         weights=np.full(len(thetas), 1.0 / len(thetas)),
-                         diagnostics=diagnostics, chains=chains)
+        return sample_result("nuts", problem, thetas, log_density_theta, diagnostics, interrupted_at,
+                             chains=chains)
