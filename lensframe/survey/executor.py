@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
 import time
 import traceback
 import uuid
@@ -46,8 +48,8 @@ def run_batch(settings: BatchSettings, *, client=None, quiet: bool = False,
         client: an existing ``distributed.Client`` to use (not closed here); by default one is
             made for ``settings.scheduler`` or for a new ``LocalCluster``.
         quiet: no progress display.
-    On ``KeyboardInterrupt`` the outstanding tasks are cancelled, the table of what finished is
-    written, and the outcome has ``interrupted = True``.
+    On Ctrl-C (SIGINT; or a ``KeyboardInterrupt`` raised in the loop) the outstanding tasks are
+    cancelled, the table of what finished is written, and the outcome has ``interrupted = True``.
     """
     lenses_dir = settings.output_dir / "lenses"
     lenses_dir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,7 @@ def run_batch(settings: BatchSettings, *, client=None, quiet: bool = False,
 
     # nothing left to fit (a finished batch run again): no cluster to start
     with (_client(settings, client) if todo else contextlib.nullcontext()) as dask_client, \
-            tracker:
+            tracker, _ctrl_c_flag() as ctrl_c:
         from distributed import wait
 
         pending = {}
@@ -93,6 +95,8 @@ def run_batch(settings: BatchSettings, *, client=None, quiet: bool = False,
         try:
             top_up()
             while pending:
+                if ctrl_c.is_set():
+                    raise KeyboardInterrupt
                 try:
                     finished, _ = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
                 except TimeoutError:  # nothing finished in this interval: refresh the display
@@ -119,6 +123,30 @@ def run_batch(settings: BatchSettings, *, client=None, quiet: bool = False,
     summary = run_summary(ordered, settings, wall=wall, skipped=skipped, interrupted=interrupted)
     files["summary"] = write_summary(summary, settings.output_dir)
     return BatchOutcome(ordered, summary, interrupted, files)
+
+
+@contextlib.contextmanager
+def _ctrl_c_flag():
+    """While the batch runs, a first Ctrl-C only sets the yielded flag, which the loop checks at
+    least every half second, so the interrupt is never raised inside Dask's client machinery (or
+    lost there); a second Ctrl-C raises at once. The handler is installed afresh for the run, so a
+    handler left behind by other code in the process does not swallow the interrupt."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag  # signals reach only the main thread; a caller elsewhere stops it its own way
+        return
+
+    def first_press(signum, frame):
+        flag.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, first_press)
+    try:
+        yield flag
+    finally:
+        # a handler installed outside Python reads as None and cannot be put back: use the default
+        signal.signal(signal.SIGINT, previous if previous is not None else
+                      signal.default_int_handler)
 
 
 def _record_failure(lens, attempts, future, lenses_dir: Path) -> dict:
