@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -88,6 +90,8 @@ class CompileSession:
                 executable = jitted.lower(*args).compile()
         seconds = time.perf_counter() - t0
         self.compile_seconds += seconds
+        if os.environ.get("LENSFRAME_DEBUG_COMPILE"):
+            print(f"[lensframe] compiled {name} in {seconds:.2f} s", file=sys.stderr)
         hit = events.get("/jax/compilation_cache/cache_hits", 0) > 0
         return _Compiled(executable, seconds, hit)
 

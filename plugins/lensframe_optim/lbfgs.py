@@ -1,7 +1,9 @@
 """Multi-start L-BFGS on the negative log-posterior, in unconstrained space.
 
-Each start is an independent L-BFGS run (Nocedal 1980; Liu & Nocedal 1989) with optax's zoom line
-search (strong Wolfe conditions, Nocedal & Wright 2006, Alg. 3.5–3.6). Parameters are mapped to the
+Each start is an independent L-BFGS run (Nocedal 1980; Liu & Nocedal 1989): optax's L-BFGS
+direction (``optax.scale_by_lbfgs``) with a strong-Wolfe zoom line search (Nocedal & Wright 2006,
+Alg. 3.5–3.6) that evaluates the objective at a single place in the program (``linesearch.py``:
+the likelihood and its gradient are compiled once, not once per call site). Parameters are mapped to the
 reals through the priors' bijections, so bounded parameters never leave their prior; the objective is
 −[ln L + ln π] at the mapped point (the maximum a posteriori in the parameters themselves, no
 Jacobian). All starts are ``vmap``ped and iterated in compiled chunks of ``chunk`` steps (a
@@ -27,6 +29,8 @@ from lensframe.fitter import FitterPlugin
 from lensframe.options import positive
 from lensframe.result import FitResult
 
+from .linesearch import strong_wolfe
+
 
 @dataclass(frozen=True)
 class LBFGSOptions:
@@ -51,52 +55,61 @@ class LBFGSOptions:
 
 class _Carry(NamedTuple):
     z: jax.Array
-    opt_state: optax.OptState
+    memory: optax.OptState     # optax.scale_by_lbfgs's state: the last (Δz, Δ∇) pairs
     value: jax.Array
+    grad: jax.Array
     done: jax.Array
     steps: jax.Array
+    evaluations: jax.Array
 
 
 class LBFGS(FitterPlugin):
     Options = LBFGSOptions
-    reference = "Liu & Nocedal (1989), Math. Prog. 45, 503; optax.lbfgs with zoom line search"
+    reference = ("Liu & Nocedal (1989), Math. Prog. 45, 503 (optax.scale_by_lbfgs); strong-Wolfe "
+                 "line search: Nocedal & Wright (2006), Alg. 3.5-3.6")
 
     def run(self, problem, options, *, key, init_from, programs, progress):
-        solver = optax.lbfgs(memory_size=options.memory_size)
+        direction_of = optax.scale_by_lbfgs(memory_size=options.memory_size)
 
-        # An inner jit: the line search calls the objective from several places, and JAX traces
-        # a jitted function once per signature instead of once per call site (6× faster lowering).
-        @jax.jit
         def objective(z, args):
             theta, _ = problem.from_unconstrained(z, args)
             value = -problem.log_density(theta, args)
             return jnp.where(jnp.isfinite(value), value, jnp.inf)
 
-        value_and_grad = optax.value_and_grad_from_state(objective)
+        value_and_grad = jax.value_and_grad(objective)
 
         def start(z0, args):
             def one(z):
-                return _Carry(z, solver.init(z), objective(z, args), jnp.array(False),
-                              jnp.array(0))
+                value, grad = value_and_grad(z, args)
+                return _Carry(z, direction_of.init(z), value, grad, ~jnp.isfinite(value),
+                              jnp.array(0), jnp.array(1))
             return jax.vmap(one)(z0)
 
         def advance(carry, args):
             def step(c, _):
-                value, grad = value_and_grad(c.z, args, state=c.opt_state)
-                updates, state = solver.update(grad, c.opt_state, c.z, value=value, grad=grad,
-                                               value_fn=objective, args=args)
-                z = optax.apply_updates(c.z, updates)
-                new_value = optax.tree.get(state, "value")
-                new_grad = optax.tree.get(state, "grad")
-                scale = jnp.maximum(1.0, jnp.abs(new_value))
-                converged = ((jnp.max(jnp.abs(new_grad)) <= options.gtol * scale)
-                             | (jnp.abs(value - new_value) <= options.ftol * scale))
+                hg, memory = direction_of.update(c.grad, c.memory, c.z)
+                direction = -hg
+                slope = jnp.dot(c.grad, direction)
+                descent = jnp.isfinite(slope) & (slope < 0)
+                direction = jnp.where(descent, direction, -c.grad)
+                # no curvature known yet (first step, or a reset): a step of unit length
+                unit = jnp.minimum(1.0, 1.0 / jnp.maximum(jnp.max(jnp.abs(c.grad)), 1e-300))
+                first = (c.steps == 0) | ~descent
+                search = strong_wolfe(value_and_grad, c.z, c.value, c.grad, direction,
+                                      jnp.where(first, unit, 1.0), args, active=~c.done)
+                z = c.z + search.step * direction
+                scale = jnp.maximum(1.0, jnp.abs(search.value))
+                converged = ((jnp.max(jnp.abs(search.grad)) <= options.gtol * scale)
+                             | (jnp.abs(c.value - search.value) <= options.ftol * scale)
+                             | (search.step == 0))   # no lower point along the direction
                 keep = c.done
                 nxt = _Carry(
                     jnp.where(keep, c.z, z),
-                    jax.tree_util.tree_map(lambda a, b: jnp.where(keep, a, b), c.opt_state, state),
-                    jnp.where(keep, c.value, new_value), keep | converged,
-                    c.steps + jnp.where(keep, 0, 1))
+                    jax.tree_util.tree_map(lambda a, b: jnp.where(keep, a, b), c.memory, memory),
+                    jnp.where(keep, c.value, search.value),
+                    jnp.where(keep, c.grad, search.grad), keep | converged,
+                    c.steps + jnp.where(keep, 0, 1),
+                    c.evaluations + jnp.where(keep, 0, search.evaluations))
                 return nxt, None
 
             def chunk(c):
@@ -154,6 +167,7 @@ class LBFGS(FitterPlugin):
                 "converged": bool(np.asarray(carry.done)[best]),
                 "n_converged": int(np.asarray(carry.done).sum()), "n_starts": options.n_starts,
                 "steps": np.asarray(carry.steps).tolist(),
+                "n_likelihood_calls": int(np.asarray(carry.evaluations).sum()),
                 "start_log_density": (-values).tolist(),
                 "start_theta": starts_theta.tolist(), "best_start": best,
             })
