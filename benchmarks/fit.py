@@ -7,9 +7,9 @@ compilation cache, so compilation is included (the issue's targets: L-BFGS to θ
 under 20 s, a nautilus posterior in under 5 minutes, on a 2-core machine):
 
 * ``lbfgs``: wall seconds of ``Fitter.run("lbfgs")`` (compile and run), the θ_E error, the
-  L-BFGS iterations summed over starts (each is at least one value-and-gradient evaluation of the
-  likelihood; the zoom line search's extra evaluations are not counted by optax), and a second
-  fit of the same data with another key (the programs are compiled by then: run time only);
+  L-BFGS iterations summed over starts, the likelihood-and-gradient evaluations, a second fit of
+  the same data with another key (the programs are compiled by then: run time only), and a second
+  *process* fitting with the on-disk cache this one filled (what a user's next session pays);
 * ``nautilus``: wall seconds, likelihood calls, ln Z ± error, the θ_E posterior;
 * ``likelihood_ms``: one compiled likelihood evaluation, measured in the same run, so each fit
   time is also given in likelihood-call units (machine-independent-ish), and ratios to targets.
@@ -34,9 +34,10 @@ def main() -> None:
     parser.add_argument("--skip-nautilus", action="store_true")
     parser.add_argument("--n-live", type=int, default=1000)
     parser.add_argument("--n-starts", type=int, default=8)
+    parser.add_argument("--warm-cache", help=argparse.SUPPRESS)  # the second process's run
     opts = parser.parse_args()
 
-    cache = tempfile.mkdtemp(prefix="lensframe-fit-bench-")
+    cache = opts.warm_cache or tempfile.mkdtemp(prefix="lensframe-fit-bench-")
     os.environ["LENSFRAME_CACHE_DIR"] = cache          # cold: compilation is part of the time
     os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -73,6 +74,12 @@ def main() -> None:
     t0 = time.perf_counter()
     result = fitter.run("lbfgs", key=0, n_starts=opts.n_starts)
     wall = time.perf_counter() - t0
+    if opts.warm_cache:  # a second process on the same machine, the on-disk cache filled
+        print(json.dumps({"wall_s": round(wall, 2),
+                          "compile_s": round(result.provenance["compile_seconds"], 2),
+                          "within_1pct": abs(result.best_fit["lens.theta_E"] / true_theta_e
+                                             - 1) < 0.01}))
+        return
     t0 = time.perf_counter()
     again = fitter.run("lbfgs", key=1, n_starts=opts.n_starts)
     wall_warm = time.perf_counter() - t0
@@ -88,7 +95,16 @@ def main() -> None:
         "second_fit_wall_s": round(wall_warm, 2),
         "second_fit_within_1pct": abs(again.best_fit["lens.theta_E"] / true_theta_e - 1) < 0.01,
         "second_fit_in_likelihood_calls": round(1e3 * wall_warm / likelihood_ms),
+        "likelihood_calls": result.diagnostics.get("n_likelihood_calls"),
     }
+    import subprocess
+
+    child = subprocess.run(
+        [sys.executable, __file__, "--skip-nautilus", "--n-starts", str(opts.n_starts),
+         "--warm-cache", cache], capture_output=True, text=True, check=True)
+    out["lbfgs"]["second_process"] = json.loads(child.stdout.strip().splitlines()[-1])
+    out["lbfgs"]["second_process"]["compile_over_cold"] = round(
+        out["lbfgs"]["second_process"]["compile_s"] / max(out["lbfgs"]["compile_s"], 1e-9), 3)
     print(json.dumps(out), file=sys.stderr, flush=True)   # partial result, in case of a stop
 
     if not opts.skip_nautilus:
