@@ -47,7 +47,14 @@ def test_bounded_prior_is_minus_infinity_outside_support():
 
 @pytest.mark.parametrize("prior", [Uniform(2.0, 1.0), LogUniform(1.0, 1.0),
                                    LogUniform(-1.0, 2.0), Normal(0.0, -1.0),
-                                   TruncatedNormal(0.0, 1.0, 3.0, 2.0)])
+                                   TruncatedNormal(0.0, 1.0, 3.0, 2.0),
+                                   TruncatedNormal(0.0, 1.0, 40.0, 50.0)])
 def test_impossible_hyperparameters_are_rejected_naming_the_parameter(prior):
     with pytest.raises(ParameterError, match="lens.theta_E"):
         prior.check("lens.theta_E")
+
+
+def test_a_truncated_normal_far_in_its_tail_is_refused_before_any_fit():
+    with pytest.raises(ParameterError, match="lens.theta_E.*cannot be sampled.*40 sigma"):
+        TruncatedNormal(0.0, 1.0, 40.0, 50.0).check("lens.theta_E")
+    TruncatedNormal(0.0, 1.0, 5.0, 6.0).check("lens.theta_E")  # 3e-7 of the mass: fine
