@@ -3,19 +3,15 @@ here with NumPy, independently of the search's own bookkeeping), non-finite regi
 of, a converged start costs no more evaluations; the fitter finds the Gaussian toy's mode as
 scipy's L-BFGS-B does, reproducibly, and counts its likelihood calls."""
 
-import sys
-from pathlib import Path
 
+import gaussian_toy  # on the path by tests/plugins/conftest.py
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from lensframe_optim.linesearch import strong_wolfe
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sample"))
-import gaussian_toy  # noqa: E402
-
-from lensframe import Fitter  # noqa: E402
+from lensframe import Fitter
 
 
 def rosenbrock(x):
@@ -71,12 +67,6 @@ def test_no_descent_possible_returns_a_zero_step():
     f0, g0 = rosen_vg(x)
     res = search(rosen_vg, x, f0, g0, jnp.array([1e-3, 0.0]), 1.0)
     assert float(res.step) == 0.0 and float(res.value) == float(f0)
-
-
-@pytest.fixture
-def toy(register_plugin):
-    register_plugin(gaussian_toy.plugin_module(), "gaussian-toy")
-    return gaussian_toy.build
 
 
 def test_finds_the_mode_like_scipy(toy):

@@ -1,26 +1,15 @@
 """PSO: finds the mode of the Gaussian toy, reproducible, starts around init_from, NaN regions,
 options validated; the unit-cube inversion it uses for init_from."""
 
-import sys
-from pathlib import Path
-
+import gaussian_toy  # on the path by tests/plugins/conftest.py
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sample"))
-import gaussian_toy  # noqa: E402
-
-from lensframe import Fitter  # noqa: E402
-from lensframe.result import FitResult  # noqa: E402
+from lensframe import Fitter
+from lensframe.result import FitResult
 
 FAST = {"n_particles": 32, "n_iterations": 150, "chunk": 50}
-
-
-@pytest.fixture
-def toy(register_plugin):
-    register_plugin(gaussian_toy.plugin_module(), "gaussian-toy")
-    return gaussian_toy.build
 
 
 def test_finds_the_mode(toy):
@@ -86,8 +75,9 @@ def test_unit_of_inverts_every_prior_family(tiny_problem):
 
 
 def test_unit_of_inverts_normal_and_truncated_normal_priors(toy):
-    from lensframe.problem import Problem
     from lensframe_optim.pso import unit_of
+
+    from lensframe.problem import Problem
 
     problem = Problem.build({"point": {"profile": "TOY_POINT", "params": {
         "p0": {"prior": "normal", "mu": 1.0, "sigma": 3.0},
