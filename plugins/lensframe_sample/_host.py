@@ -56,6 +56,22 @@ class BatchedLogFunction:
         return np.asarray(values)[:n]
 
 
+def in_blocks(compiled: Callable, points, args, pad_value, block: int = 1024) -> tuple:
+    """``compiled(points (block, d), args) -> tuple of arrays (block, ...)`` applied to ``points``
+    (n, d) in blocks of ``block`` rows (the last padded with ``pad_value``), outputs concatenated:
+    one program for any n, and memory bounded by the block (a nautilus posterior holds 10^4-10^5
+    points; one vmap over them all of an imaging likelihood asked for 113 GB)."""
+    points = np.atleast_2d(np.asarray(points, float))
+    pieces = []
+    for first in range(0, len(points), block):
+        chunk = points[first:first + block]
+        padded = np.broadcast_to(np.asarray(pad_value, float), (block, points.shape[1])).copy()
+        padded[:len(chunk)] = chunk
+        outputs = compiled(jnp.asarray(padded), args)
+        pieces.append([np.asarray(a)[:len(chunk)] for a in outputs])
+    return tuple(np.concatenate(parts) for parts in zip(*pieces))
+
+
 def chain_diagnostics(chains: np.ndarray) -> dict:
     """Split-R̂ and bulk ESS per parameter (Vehtari et al. 2021) of chains (n_chains, n_draws, d),
     from :mod:`lensframe.diagnostics`; empty when there are too few draws to split."""

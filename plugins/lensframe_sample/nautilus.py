@@ -30,12 +30,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import jax.numpy as jnp
 import numpy as np
 from lensframe.fitter import FitterPlugin, require_free_parameters
 from lensframe.options import positive
 
-from ._host import BatchedLogFunction, batched, nan_to_minus_inf, sample_result, seed_of
+from ._host import (BatchedLogFunction, batched, in_blocks, nan_to_minus_inf, sample_result,
+                    seed_of)
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Nautilus(FitterPlugin):
 
         def to_theta(u, args):
             thetas = batched(problem.from_unit)(u, args)
-            return thetas, batched(problem.log_density)(thetas, args)
+            return thetas, problem.log_density_batch(thetas, args)
 
         args = problem.args
         loglike = BatchedLogFunction(programs.compile("nautilus_log_likelihood", log_likelihood),
@@ -119,7 +119,7 @@ class Nautilus(FitterPlugin):
             raise KeyboardInterrupt(f"nautilus interrupted {interrupted_at}: no posterior yet")
         weights = np.exp(log_w - np.max(log_w))
         weights /= weights.sum()
-        thetas, log_density = (np.asarray(a) for a in to_theta_c(jnp.asarray(points), args))
+        thetas, log_density = in_blocks(to_theta_c, points, args, np.full(dim, 0.5))
         n_eff = float(1.0 / np.sum(weights**2))
         log_z = float(sampler.log_z)
         log_z_error = float(np.sqrt(max(1.0 / n_eff - 1.0 / len(weights), 0.0)))

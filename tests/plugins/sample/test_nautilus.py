@@ -38,3 +38,22 @@ def test_nan_region_has_no_weight_and_is_counted(toy):
     kept = result.weights > 0
     assert result.samples[kept, 0].min() >= 0.5
     assert result.diagnostics["n_nonfinite"] > 0
+
+
+def test_posterior_points_are_evaluated_in_bounded_blocks():
+    """Points are mapped in fixed-size blocks (one program, bounded memory) and come back in
+    order, whatever their number."""
+    import jax.numpy as jnp
+    from lensframe_sample._host import in_blocks
+
+    calls = []
+
+    def compiled(block, args):
+        calls.append(block.shape)
+        return block * args, jnp.sum(block, axis=1)
+
+    points = np.arange(2 * 2500, dtype=float).reshape(2500, 2)
+    scaled, sums = in_blocks(compiled, points, 3.0, pad_value=np.zeros(2), block=1024)
+    assert calls == [(1024, 2)] * 3
+    np.testing.assert_array_equal(scaled, points * 3.0)
+    np.testing.assert_array_equal(sums, points.sum(axis=1))
