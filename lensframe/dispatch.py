@@ -13,9 +13,9 @@ numpyro MCMC driver's cache of compiled functions keyed by hashable arguments is
 from __future__ import annotations
 
 import hashlib
-import threading
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable

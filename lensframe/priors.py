@@ -206,18 +206,17 @@ class TruncatedNormal(Prior):
         _check_interval(where, self.low, self.high)
         if not self.sigma > 0:
             raise ParameterError(f"{where}: TruncatedNormal needs sigma > 0, got {self.sigma}")
-        from scipy.special import ndtr as ndtr_np
-
         # an interval far in a tail holds no mass in float64: log_prob would be −inf everywhere
         # and every unit-cube draw would land on one bound
-        mass = ndtr_np((self.high - self.mu) / self.sigma) - ndtr_np((self.low - self.mu) / self.sigma)
+        a, b = self._cdf_bounds()
+        mass = float(b - a)
         if not mass > 1e-14:
             far = min(abs(self.low - self.mu), abs(self.high - self.mu)) / self.sigma
             raise ParameterError(
                 f"{where}: TruncatedNormal(mu={self.mu}, sigma={self.sigma}) on [{self.low}, "
-                f"{self.high}] cannot be sampled: the interval is {far:.0f} sigma from mu and holds "
-                f"a probability of {mass:.1e} in float64; move mu or widen sigma, or use a uniform "
-                f"prior on the interval")
+                f"{self.high}] cannot be sampled: the interval is {far:.0f} sigma from mu and "
+                f"holds a probability of {mass:.1e} in float64; move mu or widen sigma, or use a "
+                f"uniform prior on the interval")
 
 
 def _check_interval(where, low, high):

@@ -2,10 +2,10 @@
 
 Each start is an independent L-BFGS run (Nocedal 1980; Liu & Nocedal 1989): optax's L-BFGS
 direction (``optax.scale_by_lbfgs``) with a strong-Wolfe zoom line search (Nocedal & Wright 2006,
-Alg. 3.5–3.6; ``linesearch.py``, which costs nothing for a start that has converged). Parameters are mapped to the
-reals through the priors' bijections, so bounded parameters never leave their prior; the objective is
-−[ln L + ln π] at the mapped point (the maximum a posteriori in the parameters themselves, no
-Jacobian). All starts are ``vmap``ped and iterated in compiled chunks of ``chunk`` steps (a
+Alg. 3.5–3.6; ``linesearch.py``, which costs nothing for a start that has converged). Parameters
+are mapped to the reals through the priors' bijections, so bounded parameters never leave their
+prior; the objective is −[ln L + ln π] at the mapped point (the maximum a posteriori in the
+parameters themselves, no Jacobian). All starts are ``vmap``ped and iterated in compiled chunks of ``chunk`` steps (a
 ``lax.scan``), so the progress bar moves between chunks without host callbacks in the program.
 The best start (lowest objective) is kept.
 

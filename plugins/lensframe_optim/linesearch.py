@@ -70,7 +70,8 @@ def _zoom_trial(lo, f_lo, s_lo, hi, f_hi, s_hi):
     ends, else the midpoint; a tenth of the way from ``lo`` when ``hi`` is non-finite."""
     width = hi - lo
     cubic = _cubic_minimum(lo, f_lo, s_lo, hi, f_hi, s_hi)
-    low, high = jnp.minimum(lo, hi) + 0.1 * jnp.abs(width), jnp.maximum(lo, hi) - 0.1 * jnp.abs(width)
+    margin = 0.1 * jnp.abs(width)
+    low, high = jnp.minimum(lo, hi) + margin, jnp.maximum(lo, hi) - margin
     inside = jnp.isfinite(cubic) & (cubic >= low) & (cubic <= high)
     guess = jnp.where(inside, cubic, lo + 0.5 * width)
     return jnp.where(jnp.isfinite(f_hi), guess, lo + 0.1 * width)
@@ -88,8 +89,8 @@ def strong_wolfe(value_and_grad: Callable, x, value, grad, direction, initial_st
         direction: a descent direction (∇f·d < 0; the caller resets to −∇f otherwise).
         initial_step: first trial step (1 for a quasi-Newton direction).
         c1, c2: sufficient-decrease and curvature constants (0 < c1 < c2 < 1).
-        max_evaluations: budget (an int or a traced integer); when it runs out the lowest value with sufficient decrease seen
-            is returned (``wolfe`` False), or step 0 if there was none.
+        max_evaluations: budget (an int or a traced integer); when it runs out the lowest value
+            with sufficient decrease seen is returned (``wolfe`` False), or step 0 if none.
         active: False skips the search (no evaluation; step 0), for a converged member of a
             batch, whose steps would otherwise each spend the whole budget at its minimum.
     """

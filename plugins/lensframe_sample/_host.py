@@ -48,9 +48,7 @@ class BatchedLogFunction:
     def __call__(self, points) -> np.ndarray:
         points = np.atleast_2d(np.asarray(points, float))
         n = len(points)
-        padded = np.broadcast_to(self.pad_value, (padded_size(n), points.shape[1])).copy()
-        padded[:n] = points
-        values, bad = self.compiled(jnp.asarray(padded), self.args)
+        values, bad = self.compiled(_padded(points, padded_size(n), self.pad_value), self.args)
         self.n_calls += n
         self.n_nonfinite += int(np.asarray(bad)[:n].sum())
         return np.asarray(values)[:n]
@@ -65,11 +63,16 @@ def in_blocks(compiled: Callable, points, args, pad_value, block: int = 1024) ->
     pieces = []
     for first in range(0, len(points), block):
         chunk = points[first:first + block]
-        padded = np.broadcast_to(np.asarray(pad_value, float), (block, points.shape[1])).copy()
-        padded[:len(chunk)] = chunk
-        outputs = compiled(jnp.asarray(padded), args)
+        outputs = compiled(_padded(chunk, block, pad_value), args)
         pieces.append([np.asarray(a)[:len(chunk)] for a in outputs])
     return tuple(np.concatenate(parts) for parts in zip(*pieces))
+
+
+def _padded(points: np.ndarray, size: int, pad_value) -> jax.Array:
+    """``points`` (n, d) followed by rows of ``pad_value`` up to ``size`` rows."""
+    padded = np.broadcast_to(np.asarray(pad_value, float), (size, points.shape[1])).copy()
+    padded[:len(points)] = points
+    return jnp.asarray(padded)
 
 
 def chain_diagnostics(chains: np.ndarray) -> dict:
