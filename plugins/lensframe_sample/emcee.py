@@ -131,6 +131,7 @@ class Emcee(FitterPlugin):
             "acceptance_fraction_range": [float(np.min(sampler.acceptance_fraction)),
                                           float(np.max(sampler.acceptance_fraction))],
             "n_likelihood_calls": logp.n_calls, "n_nonfinite": logp.n_nonfinite,
+            "likelihood_seconds": round(logp.seconds, 3),
             **_autocorrelation(sampler, burn), **chain_diagnostics(chains),
         }
         return sample_result("emcee", problem, thetas, log_density_theta, diagnostics, interrupted_at,

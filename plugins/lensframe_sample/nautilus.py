@@ -125,6 +125,7 @@ class Nautilus(FitterPlugin):
         log_z_error = float(np.sqrt(max(1.0 / n_eff - 1.0 / len(weights), 0.0)))
         diagnostics = {
             "n_likelihood_calls": loglike.n_calls, "n_nonfinite": loglike.n_nonfinite,
+            "likelihood_seconds": round(loglike.seconds, 3),
             "n_eff": n_eff, "n_points": int(len(weights)), "n_live": options.n_live,
             "n_shells": int(len(sampler.shell_n)) if hasattr(sampler, "shell_n") else None,
             "discard_exploration": options.discard_exploration, "seed": seed,

@@ -21,6 +21,8 @@ def test_posterior_moments_match_the_gaussian(toy):
     assert_moments(result.samples, result.weights, ess)
     assert 0.2 < d["acceptance_fraction"] < 0.9
     assert d["n_likelihood_calls"] == 32 * (1 + 1000)
+    # time inside the compiled likelihood: part of the run, the rest is the sampler's own work
+    assert 0 < d["likelihood_seconds"] <= result.provenance["total_seconds"]
     assert d["n_nonfinite"] == 0 and d["interrupted"] is False
     assert len(d["rhat"]) == 3 and max(d["rhat"]) < 1.1
     assert len(d["ess"]) == 3 and min(d["ess"]) > 100
