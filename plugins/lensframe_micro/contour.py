@@ -96,16 +96,12 @@ def _interval(a, b, h):
     return area, error, confused
 
 
-def _intervals(theta, samples, n_valid):
-    """Per-interval (area, error, confused) for sorted angles; the last valid sample wraps to 0."""
-    n = theta.shape[0]
-    index = jnp.arange(n)
-    nxt = jnp.where(index + 1 < n_valid, index + 1, 0)
-    h = jnp.where(index + 1 < n_valid, theta[nxt] - theta, theta[0] + _TWO_PI - theta)
-    nb = jax.tree_util.tree_map(lambda x: x[nxt], samples)
-    area, error, confused = jax.vmap(_interval)(samples, nb, h)
-    valid = index < n_valid
-    return (jnp.where(valid, area, 0.0), jnp.where(valid, error, -1.0), valid & confused, h)
+def _take(samples, index):
+    return jax.tree_util.tree_map(lambda x: x[index], samples)
+
+
+def _put(samples, index, values):
+    return jax.tree_util.tree_map(lambda s, x: s.at[index].set(x), samples, values)
 
 
 def image_area(w, radius, z, m, n_limb=128, n_rounds=10, n_refine=16):
@@ -120,27 +116,39 @@ def image_area(w, radius, z, m, n_limb=128, n_rounds=10, n_refine=16):
         sum of the per-interval error estimates left after refinement (θ_E²) and a flag set when
         some interval's image linking was still ambiguous (then the value is less reliable).
     """
+    # Samples live in fixed slots linked into a ring by ``nxt`` (slot i's interval runs from its
+    # angle to that of nxt[i], of width h[i]); bisecting an interval fills a fresh slot and only
+    # the two halves are re-evaluated, so a round costs O(n_refine), not O(samples).
     n_total = n_limb + n_rounds * n_refine
-    theta0 = jnp.concatenate([jnp.linspace(0.0, _TWO_PI, n_limb, endpoint=False),
-                              jnp.full(n_total - n_limb, jnp.inf)])
+    step = _TWO_PI / n_limb
+    first = jnp.arange(n_limb)
+    theta = jnp.zeros(n_total).at[first].set(first * step)
+    nxt = jnp.zeros(n_total, int).at[first].set((first + 1) % n_limb)
+    h = jnp.zeros(n_total).at[first].set(step)
     solve = jax.vmap(_limb_images, in_axes=(0, None, None, None, None))
-    first = solve(theta0[:n_limb], w, radius, z, m)
     samples = jax.tree_util.tree_map(
-        lambda x: jnp.concatenate([x, jnp.zeros((n_total - n_limb,) + x.shape[1:], x.dtype)]), first)
+        lambda x: jnp.concatenate([x, jnp.zeros((n_total - n_limb,) + x.shape[1:], x.dtype)]),
+        solve(theta[:n_limb], w, radius, z, m))
+    pieces = jax.vmap(_interval)
+    area0, error0, confused0 = pieces(_take(samples, first), _take(samples, nxt[first]), h[first])
+    area = jnp.zeros(n_total).at[first].set(area0)
+    error = jnp.full(n_total, -1.0).at[first].set(error0)   # −1: an empty slot, never chosen
+    confused = jnp.zeros(n_total, bool).at[first].set(confused0)
 
     def refine(r, carry):
-        theta, samples = carry
-        n_valid = n_limb + r * n_refine
-        _, error, _, h = _intervals(theta, samples, n_valid)
+        theta, nxt, h, samples, area, error, confused = carry
         worst = jax.lax.top_k(error, n_refine)[1]
-        new_theta = jnp.mod(theta[worst] + 0.5 * h[worst], _TWO_PI)
-        new = solve(new_theta, w, radius, z, m)
-        slots = n_valid + jnp.arange(n_refine)
-        theta = theta.at[slots].set(new_theta)
-        samples = jax.tree_util.tree_map(lambda s, x: s.at[slots].set(x), samples, new)
-        order = jnp.argsort(theta)
-        return theta[order], jax.tree_util.tree_map(lambda s: s[order], samples)
+        fresh = n_limb + r * n_refine + jnp.arange(n_refine)
+        half = 0.5 * h[worst]
+        theta = theta.at[fresh].set(theta[worst] + half)
+        samples = _put(samples, fresh, solve(theta[fresh], w, radius, z, m))
+        nxt = nxt.at[fresh].set(nxt[worst]).at[worst].set(fresh)
+        h = h.at[worst].set(half).at[fresh].set(half)
+        changed = jnp.concatenate([worst, fresh])
+        a, e, c = pieces(_take(samples, changed), _take(samples, nxt[changed]), h[changed])
+        return (theta, nxt, h, samples, area.at[changed].set(a), error.at[changed].set(e),
+                confused.at[changed].set(c))
 
-    theta, samples = jax.lax.fori_loop(0, n_rounds, refine, (jax.lax.stop_gradient(theta0), samples))
-    area, error, confused, _ = _intervals(theta, samples, n_total)
+    carry = (jax.lax.stop_gradient(theta), nxt, h, samples, area, error, confused)
+    *_, area, error, confused = jax.lax.fori_loop(0, n_rounds, refine, carry)
     return jnp.sum(area), jnp.sum(jnp.maximum(error, 0.0)), jnp.any(confused)

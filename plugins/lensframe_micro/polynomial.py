@@ -20,7 +20,15 @@ import jax.numpy as jnp
 
 
 def _mul(a, b):
-    return jnp.convolve(a, b)
+    """Product of two coefficient vectors (highest first), as a sum of shifted copies of b.
+
+    Not ``jnp.convolve``: under ``vmap`` that becomes a batched convolution which on CPU costs
+    ~3 ms per polynomial (measured: 12 s for 3584 binary-lens polynomials, against 2 ms this way)."""
+    n, k = a.shape[0], b.shape[0]
+    out = jnp.zeros(n + k - 1, jnp.result_type(a, b))
+    for i in range(n):
+        out = out.at[i:i + k].add(a[i] * b)
+    return out
 
 
 def _pad(a, length):

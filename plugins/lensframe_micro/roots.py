@@ -4,9 +4,13 @@ Aberth (1973, Math. Comp. 27, 339); Ehrlich (1967, Comm. ACM 10, 107). Each appr
 
     δ_i = r_i / (1 − r_i Σ_{j≠i} 1/(z_i − z_j)),   r_i = P(z_i)/P'(z_i),
 
-which converges cubically to simple roots and simultaneously to all of them. The iteration count is
-fixed (a static argument), so the function is a pure, branch-free JAX program that vmaps; converged
-approximations stay put because δ → 0. Starts: points on a circle about the roots' centroid
+which converges cubically to simple roots and simultaneously to all of them. The iterations stop when
+every step is below ``STEP_TOL`` (1 + |z_i|) — cubic convergence makes the error after that step
+negligible — or after ``n_iter`` (a static cap), in a ``lax.while_loop`` that vmaps (a batch runs until
+its slowest member stops; converged approximations stay put because δ → 0). Measured at 60 random
+source positions each, in the lightest lens's frame that ``point.py`` uses: binaries with q = 0.05 and
+1e-3 stop after 8–15 iterations, q = 1e-5 after 15–21, a triple (s 1, q 0.1, s13 0.8, q3 0.01) after
+at most 18 in 400 draws. Starts: points on a circle about the roots' centroid
 −a_{n−1}/(n a_n) with radius |P(c)/a_n|^{1/n} (the geometric mean distance of the roots from c),
 rotated by an irrational angle so no start lies on a symmetry axis of the lens configuration.
 
@@ -19,18 +23,20 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-#: default number of Aberth iterations (enough for the degree-5 and degree-10 lens polynomials over
-#: the tested parameter ranges, incl. q = 1e-5 planets; see tests/plugins/micro/test_roots.py)
+#: the most Aberth iterations (a cap, about twice the most any tested lens needed; see the docstring)
 N_ITER = 40
+#: stop when every Aberth step is below STEP_TOL (1 + |z|)
+STEP_TOL = 1e-10
 
 
 def _value_and_derivative(coeffs, x):
-    """P(x) and P'(x) by Horner's scheme (coefficients highest degree first)."""
-    def step(carry, c):
-        p, dp = carry
-        return (p * x + c, dp * x + p), None
-    zero = jnp.zeros_like(x)
-    (p, dp), _ = jax.lax.scan(step, (zero, zero), coeffs)
+    """P(x) and P'(x) by Horner's scheme (coefficients highest degree first), unrolled: the degree is
+    static and small, and one fused expression is ~1.5× faster than a ``lax.scan`` under vmap."""
+    p = jnp.zeros_like(x)
+    dp = jnp.zeros_like(x)
+    for c in coeffs:
+        dp = dp * x + p
+        p = p * x + c
     return p, dp
 
 
@@ -45,11 +51,12 @@ def initial_guesses(coeffs):
     return centre + radius * jnp.exp(1j * angles)
 
 
-def polynomial_roots(coeffs, n_iter: int = N_ITER, start=None):
+def polynomial_roots(coeffs, n_iter: int = N_ITER, start=None, tol: float = STEP_TOL):
     """All deg roots (complex (deg,)) of the polynomial with ``coeffs`` (highest degree first).
 
     ``start``: optional complex (deg,) starting points (e.g. the roots of a nearby polynomial, to
-    follow roots continuously); Aberth's circle otherwise."""
+    follow roots continuously); Aberth's circle otherwise. ``n_iter``: the most iterations (static);
+    ``tol``: stop once every step is below tol (1 + |root|) (0: always run n_iter)."""
     coeffs = jax.lax.stop_gradient(jnp.asarray(coeffs, complex))
     deg = coeffs.shape[0] - 1
     off_diagonal = ~jnp.eye(deg, dtype=bool)
@@ -62,7 +69,15 @@ def polynomial_roots(coeffs, n_iter: int = N_ITER, start=None):
         step = ratio / (1.0 - ratio * inv.sum(axis=1))
         # a converged root (p = 0) or a coincident pair gives 0/0 or inf: stay put instead
         step = jnp.where(jnp.isfinite(step), step, 0.0)
-        return x - step
+        return x - step, jnp.max(jnp.abs(step) / (1.0 + jnp.abs(x)))
+
+    def running(carry):
+        i, _, last = carry
+        return (i < n_iter) & (last >= tol)
+
+    def advance(carry):
+        i, x, _ = carry
+        return (i + 1, *body(i, x))
 
     x0 = initial_guesses(coeffs) if start is None else jax.lax.stop_gradient(jnp.asarray(start, complex))
-    return jax.lax.fori_loop(0, n_iter, body, x0)
+    return jax.lax.while_loop(running, advance, (0, x0, jnp.inf))[1]
