@@ -21,6 +21,8 @@ Units: positions in θ_E of the total lens mass; areas in θ_E².
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
@@ -104,22 +106,17 @@ def _put(samples, index, values):
     return jax.tree_util.tree_map(lambda s, x: s.at[index].set(x), samples, values)
 
 
-def image_area(w, radius, z, m, n_limb=128, n_rounds=10, n_refine=16):
-    """Total image area (θ_E²) of a uniform disk of radius ``radius`` centred at ``w``.
+def _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
+    """Adaptive limb angles (no derivatives): the ring of samples after refinement.
 
-    Args:
-        w: complex source centre; radius: disk radius (> 0); z, m: lens positions and masses.
-        n_limb, n_rounds, n_refine: static sampling (see the module docstring).
+    Samples live in fixed slots linked into a ring by ``nxt`` (slot i's interval runs from its angle
+    to that of nxt[i], of width h[i]); bisecting an interval fills a fresh slot and only the two
+    halves are re-evaluated, so a round costs O(n_refine), not O(samples). After ``n_rounds``
+    rounds, refinement stops once the summed error estimate is below ``target`` × |area|, and
+    after ``max_rounds`` in any case.
 
-    Returns:
-        (area, error_estimate, unresolved): the area (positive for a counter-clockwise limb), the
-        sum of the per-interval error estimates left after refinement (θ_E²) and a flag set when
-        some interval's image linking was still ambiguous (then the value is less reliable).
-    """
-    # Samples live in fixed slots linked into a ring by ``nxt`` (slot i's interval runs from its
-    # angle to that of nxt[i], of width h[i]); bisecting an interval fills a fresh slot and only
-    # the two halves are re-evaluated, so a round costs O(n_refine), not O(samples).
-    n_total = n_limb + n_rounds * n_refine
+    Returns (theta, nxt, h, used, area, error, confused) with the last three summed/any-ed."""
+    n_total = n_limb + max_rounds * n_refine
     step = _TWO_PI / n_limb
     first = jnp.arange(n_limb)
     theta = jnp.zeros(n_total).at[first].set(first * step)
@@ -135,8 +132,13 @@ def image_area(w, radius, z, m, n_limb=128, n_rounds=10, n_refine=16):
     error = jnp.full(n_total, -1.0).at[first].set(error0)   # −1: an empty slot, never chosen
     confused = jnp.zeros(n_total, bool).at[first].set(confused0)
 
-    def refine(r, carry):
-        theta, nxt, h, samples, area, error, confused = carry
+    def running(carry):
+        r, *_, area, error, _ = carry
+        rough = jnp.sum(jnp.maximum(error, 0.0)) > target * jnp.abs(jnp.sum(area))
+        return (r < max_rounds) & ((r < n_rounds) | rough)
+
+    def refine(carry):
+        r, theta, nxt, h, samples, area, error, confused = carry
         worst = jax.lax.top_k(error, n_refine)[1]
         fresh = n_limb + r * n_refine + jnp.arange(n_refine)
         half = 0.5 * h[worst]
@@ -146,9 +148,64 @@ def image_area(w, radius, z, m, n_limb=128, n_rounds=10, n_refine=16):
         h = h.at[worst].set(half).at[fresh].set(half)
         changed = jnp.concatenate([worst, fresh])
         a, e, c = pieces(_take(samples, changed), _take(samples, nxt[changed]), h[changed])
-        return (theta, nxt, h, samples, area.at[changed].set(a), error.at[changed].set(e),
+        return (r + 1, theta, nxt, h, samples, area.at[changed].set(a), error.at[changed].set(e),
                 confused.at[changed].set(c))
 
-    carry = (jax.lax.stop_gradient(theta), nxt, h, samples, area, error, confused)
-    *_, area, error, confused = jax.lax.fori_loop(0, n_rounds, refine, carry)
-    return jnp.sum(area), jnp.sum(jnp.maximum(error, 0.0)), jnp.any(confused)
+    carry = (0, theta, nxt, h, samples, area, error, confused)
+    r, theta, nxt, h, _, area, error, confused = jax.lax.while_loop(running, refine, carry)
+    used = jnp.arange(n_total) < n_limb + r * n_refine
+    return (theta, nxt, h, used, jnp.sum(area), jnp.sum(jnp.maximum(error, 0.0)),
+            jnp.any(confused))
+
+
+def _area_at(theta, nxt, h, used, w, radius, z, m):
+    """Image area for a fixed ring of limb samples (differentiable in w, radius, z, m)."""
+    samples = jax.vmap(_limb_images, in_axes=(0, None, None, None, None))(theta, w, radius, z, m)
+    area, _, _ = jax.vmap(_interval)(samples, _take(samples, nxt), h)
+    return jnp.sum(jnp.where(used, area, 0.0))
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(4, 5, 6, 7, 8))
+def _adaptive_area(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
+    *_, area, error, confused = _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine,
+                                          target)
+    return area, error, confused.astype(float)
+
+
+def _adaptive_area_fwd(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
+    theta, nxt, h, used, area, error, confused = _sampling(w, radius, z, m, n_limb, n_rounds,
+                                                           max_rounds, n_refine, target)
+    return (area, error, confused.astype(float)), (theta, nxt, h, used, w, radius, z, m)
+
+
+def _adaptive_area_bwd(n_limb, n_rounds, max_rounds, n_refine, target, saved, cotangents):
+    theta, nxt, h, used, *inputs = saved
+    _, pullback = jax.vjp(lambda *args: _area_at(theta, nxt, h, used, *args), *inputs)
+    return pullback(cotangents[0])
+
+
+_adaptive_area.defvjp(_adaptive_area_fwd, _adaptive_area_bwd)
+
+
+def image_area(w, radius, z, m, n_limb=96, n_rounds=8, max_rounds=40, n_refine=16, target=1e-2):
+    """Total image area (θ_E²) of a uniform disk of radius ``radius`` centred at ``w``.
+
+    Args:
+        w: complex source centre; radius: disk radius (> 0); z, m: lens positions and masses.
+        n_limb, n_rounds, max_rounds, n_refine: static sampling (see the module docstring).
+        target: after n_rounds, refinement stops once the summed error estimate is below
+            target × area (and after max_rounds in any case).
+
+    Returns:
+        (area, error_estimate, unresolved): the area (positive for a counter-clockwise limb), the
+        sum of the per-interval error estimates left after refinement (θ_E²) and a flag set when
+        some interval's image linking was still ambiguous (then the value is less reliable).
+
+    Derivatives (reverse mode, ``jax.grad``) are those of the area on the final set of limb angles,
+    which are held fixed: the backward pass solves the lens equation again at those angles and
+    differentiates that (the adaptive loop itself is not differentiable). Forward mode is not
+    available.
+    """
+    area, error, confused = _adaptive_area(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine,
+                                           target)
+    return area, error, confused > 0

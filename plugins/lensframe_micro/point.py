@@ -10,9 +10,13 @@ a light lens are ill-conditioned (errors up to ~1e-5 θ_E even in the lightest l
 lenses are light), so a residual threshold alone misclassifies them. Instead every root takes
 ``N_POLISH`` (6) Newton steps on the lens equation: a true image converges quadratically to itself; a
 false root either does not converge or lands on a true image already reached by a root that started
-closer (smaller initial |δ|). Images = converged (last |δ| < ``CONVERGED_TOL`` (1 + |z|) = 1e-9 θ_E
-scale) and not duplicates (``DUPLICATE_TOL`` 1e-8). Two true images are that close only within
-~1e-16 θ_E of a fold caustic, where the pair's contribution is capped anyway.
+closer (smaller initial |δ|). Images = converged and not duplicates. Converged: the last |δ| is below
+``CONVERGED_TOL`` (1 + |z|) = 1e-9 θ_E, or the lens-equation residual |F| is below ``RESIDUAL_TOL``
+(1e-13) times the size of its terms (1 + |z| + |w| + Σ m_k/|z − z_k|) — near a critical curve
+δ = F/det J magnifies F's rounding (|δ| ~ 1e-8 with |F| ~ 1e-16 at det J ~ 1e-8), so a step test
+alone drops one image of a close pair and the pair's images stop appearing and vanishing together.
+Duplicate: within ``DUPLICATE_TOL`` (1 + |z|) = 1e-8 θ_E of a root with a smaller initial |δ| *and of
+the same parity*: the two images of a fold pair, however close, have opposite parities.
 
 Divergence. On a caustic det J → 0: each image contributes min(1/|det J|, ``MAX_IMAGE_MAGNIFICATION``)
 (1e10), so every position, including one exactly on a caustic, gives a finite value (never NaN or
@@ -38,7 +42,9 @@ from .roots import N_ITER, polynomial_roots
 N_POLISH = 6
 #: a root has converged to an image when its last Newton step is below CONVERGED_TOL (1 + |z|) θ_E
 CONVERGED_TOL = 1e-9
-#: two polished roots closer than DUPLICATE_TOL (1 + |z|) θ_E reached the same image
+#: ... or when its lens-equation residual is below RESIDUAL_TOL times the size of the equation's terms
+RESIDUAL_TOL = 1e-13
+#: two polished roots of one parity closer than DUPLICATE_TOL (1 + |z|) θ_E reached the same image
 DUPLICATE_TOL = 1e-8
 #: cap of one image's magnification 1/|det J| (reached only within ~1e-20 θ_E of a fold caustic)
 MAX_IMAGE_MAGNIFICATION = 1e10
@@ -74,8 +80,9 @@ def _classify(roots, w, z, m):
     """True-image mask and polished positions of the polynomial's roots (see the module docstring).
 
     Every root takes ``N_POLISH`` Newton steps on the lens equation. A root is an image when it has
-    converged (last step below ``CONVERGED_TOL`` (1 + |z|)) to a point that no root with a smaller
-    initial Newton distance also reached (a false root polished onto a true image is a duplicate)."""
+    converged (last step or residual small, see the module docstring) to a point that no root of the
+    same parity with a smaller initial Newton distance also reached (a false root polished onto a
+    true image is a duplicate)."""
     initial = jnp.abs(_newton_step(roots, w, z, m))
 
     def polish(_, x):
@@ -86,10 +93,15 @@ def _classify(roots, w, z, m):
     last = _newton_step(polished, w, z, m)
     polished = polished + jnp.where(jnp.isfinite(last), last, 0.0)
     scale = 1.0 + jnp.abs(polished)
-    converged = jnp.isfinite(last) & (jnp.abs(last) < CONVERGED_TOL * scale)
+    size = scale + jnp.abs(w) + jnp.sum(m / jnp.abs(polished[:, None] - z), axis=1)
+    residual = jnp.abs(_residual(polished, w, z, m))
+    converged = jnp.isfinite(last) & ((jnp.abs(last) < CONVERGED_TOL * scale)
+                                      | (residual < RESIDUAL_TOL * size))
     deg = roots.shape[0]
     index = jnp.arange(deg)
-    same = jnp.abs(polished[:, None] - polished[None, :]) < DUPLICATE_TOL * scale[:, None]
+    parity = jacobian_determinant(polished, z, m) >= 0
+    same = ((jnp.abs(polished[:, None] - polished[None, :]) < DUPLICATE_TOL * scale[:, None])
+            & (parity[:, None] == parity[None, :]))
     earlier = (initial[None, :] < initial[:, None]) | (
         (initial[None, :] == initial[:, None]) & (index[None, :] < index[:, None]))
     duplicate = jnp.any(same & earlier & converged[None, :], axis=1)
