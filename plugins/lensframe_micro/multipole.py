@@ -24,6 +24,10 @@ from .point import MAX_IMAGE_MAGNIFICATION, images, jacobian_determinant
 
 _UNIT = jnp.exp(0.5j * jnp.pi * jnp.arange(4))  # the "+" directions
 _DIAG = jnp.exp(0.25j * jnp.pi) * _UNIT  # the "×" directions
+#: extra limb points whose image counts are checked (not used in the multipole sum): a caustic that
+#: slips between the 8 stencil points on the limb changes the count at one of these
+N_LIMB_CHECK = 32
+_CHECK = jnp.exp(2j * jnp.pi * (jnp.arange(N_LIMB_CHECK) + 0.5) / N_LIMB_CHECK)
 
 
 def disk_moments(a1):
@@ -55,15 +59,17 @@ def multipole(w, z, m, rho, a1):
     Returns:
         dict with ``point`` (A0), ``quadrupole`` (A0 + a2⟨r²⟩), ``hexadecapole`` (+ a4⟨r⁴⟩),
         ``hexa_term`` (|a4 ⟨r⁴⟩|, the size of the last term kept) and ``same_images`` (True when the
-        13 stencil points all have the image count of the centre: no caustic seen by the stencil) and
+        13 stencil points and ``N_LIMB_CHECK`` more limb points all have the image count of the
+        centre: no caustic crosses the limb between them) and
         ``ghost`` (the smallest lens-equation residual |z − w − Σ m_k/conj(z − z_k)| of a false root
         at the centre, θ_E; inf when every root is an image).
     """
-    # one batched solve for the centre and the 12 stencil points (one trace of the root solver)
-    offsets = jnp.concatenate([jnp.zeros(1), 0.5 * rho * _UNIT, rho * _UNIT, rho * _DIAG])
+    # one batched solve for the centre, the 12 stencil points and the limb checks (one trace)
+    offsets = jnp.concatenate([jnp.zeros(1), 0.5 * rho * _UNIT, rho * _UNIT, rho * _DIAG,
+                               rho * _CHECK])
     a_all, n_all, ghost = jax.vmap(_magnification_and_count, in_axes=(0, None, None))(
         w + offsets, z, m)
-    a0, n0, a_ring, n_ring = a_all[0], n_all[0], a_all[1:], n_all[1:]
+    a0, n0, a_ring, n_ring = a_all[0], n_all[0], a_all[1:13], n_all[1:]
     half_plus, full_plus, full_cross = a_ring[:4].mean(), a_ring[4:8].mean(), a_ring[8:].mean()
     a2 = (16.0 * (half_plus - a0) - (full_plus - a0)) / 3.0
     a4 = 0.5 * (full_plus + full_cross) - a0 - a2
