@@ -6,7 +6,7 @@ compilation: lensframe's jitted ``magnification_batch`` over all points (default
 VBMicrolensing's ``BinaryMag2`` in a Python loop at matched accuracy (RelTol 1e-4, ≈1e-4 relative,
 see docs/performance.md) and at its default settings. Accuracy: relative differences from
 VBMicrolensing at RelTol = Tol = 1e-7 (median, 99th percentile, worst). Prints one JSON object;
-ratios are lensframe time / VBMicrolensing time. The limb-darkened case is slow in lensframe, so it
+ratios are lensframe time / VBMicrolensing time; ``--tol``, ``--n-limb``, ``--n-rounds`` set lensframe's accuracy knobs. The limb-darkened case is slow in lensframe, so it
 uses its own (smaller) number of points ``--n-ld``.
 
     .venv/bin/python benchmarks/microlensing_finite.py --n 1000 --n-ld 100
@@ -59,12 +59,13 @@ def accuracy(values, reference):
             "worst": float(error.max())}
 
 
-def case(w, a1):
-    from lensframe_micro.finite import magnification_batch
+def case(w, a1, knobs):
+    from lensframe_micro.finite import FiniteSettings, magnification_batch
     from lensframe_micro.lenses import binary_lenses
 
     z, m = binary_lenses(S, Q)
-    run = jax.jit(lambda w: magnification_batch(w, z, m, RHO, a1))
+    settings = FiniteSettings(**knobs)
+    run = jax.jit(lambda w: magnification_batch(w, z, m, RHO, a1, settings))
     start = time.perf_counter()
     run(jnp.asarray(w))[0].block_until_ready()
     first = time.perf_counter() - start
@@ -96,10 +97,16 @@ def main():
     parser.add_argument("--n", type=int, default=1000, help="uniform-source points")
     parser.add_argument("--n-ld", type=int, default=100, help="limb-darkened points")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tol", type=float, default=1e-4,
+                        help="lensframe's accuracy knob (FiniteSettings.tol)")
+    parser.add_argument("--n-limb", type=int, default=96, help="FiniteSettings.n_limb")
+    parser.add_argument("--n-rounds", type=int, default=8, help="FiniteSettings.n_rounds")
     args = parser.parse_args()
     w = source_centres(max(args.n, args.n_ld), args.seed)
-    out = {"lens": {"s": S, "q": Q}, "rho": RHO,
-           "uniform": case(w[: args.n], 0.0), "limb_darkened": case(w[: args.n_ld], A1)}
+    knobs = {"tol": args.tol, "n_limb": args.n_limb, "n_rounds": args.n_rounds}
+    out = {"lens": {"s": S, "q": Q}, "rho": RHO, "settings": knobs,
+           "uniform": case(w[: args.n], 0.0, knobs),
+           "limb_darkened": case(w[: args.n_ld], A1, knobs) if args.n_ld else None}
     print(json.dumps(out, indent=1))
 
 

@@ -37,8 +37,20 @@ def test_uniform_near_caustics_matches_vbmicrolensing(batch, rho):
     error = np.abs(np.asarray(value) / reference - 1)
     assert np.all(np.isfinite(value))
     assert np.median(error) < 1e-5
-    assert error.max() < 1e-3
+    assert error.max() < 1e-4
     assert np.asarray(info["full"]).sum() >= 6  # near caustics most points need the integral
+
+
+def test_caustic_between_the_stencil_points_refuses_the_multipole(batch):
+    """Disks whose limb crosses the caustic between two of the hexadecapole stencil's 8 limb points
+    (small hexadecapole term, ghost residual 58-239 rho): the multipole was 8-32 % off there."""
+    w = np.array([-0.29926259509269754 - 0.2546700525162044j,
+                  0.13774765954046173 + 0.05621279328584789j,
+                  -0.03296086907993165 - 0.0658721684109241j,
+                  0.11584035296648815 - 0.06728741276789106j])
+    value, info = batch(jnp.asarray(w), 1e-3, 0.0)
+    assert np.asarray(info["full"]).all()
+    np.testing.assert_allclose(value, vbm_binary(S, Q, w, 1e-3), rtol=1e-4)
 
 
 def test_limb_darkened_near_caustics_matches_vbmicrolensing(batch):
@@ -91,15 +103,10 @@ def test_single_lens_matches_witt_mao(batch):
     np.testing.assert_allclose(value, reference, rtol=2e-4)
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known defect: at a point near a caustic (rho=1e-2) one "
-                   "component of the contour-integral gradient is 27% off central differences; "
-                   "not yet diagnosed (refinement angles move with the parameters, or the "
-                   "crossing chords' derivative)")
-def test_gradient_matches_finite_differences(lenses):
+def _check_gradient(lenses, seed):
     z, m = lenses
     rho = 1e-2
-    w0 = complex(near_caustic(z, m, rho, 1, np.random.default_rng(5))[0])
+    w0 = complex(near_caustic(z, m, rho, 1, np.random.default_rng(seed))[0])
 
     def f(p):
         return finite.full_magnification(p[0] + 1j * p[1], z, m, p[2], 0.0)[0]
@@ -112,6 +119,23 @@ def test_gradient_matches_finite_differences(lenses):
         e = jnp.zeros(3).at[k].set(h)
         numeric = (fj(p + e) - fj(p - e)) / (2 * h)
         assert abs(grad[k] - numeric) <= 2e-3 * abs(numeric) + 1e-6 * abs(fj(p)) / rho
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_gradient_matches_finite_differences(lenses, seed):
+    """d A / d(source x, source y, rho) at draws within 1.5 rho of a caustic point."""
+    _check_gradient(lenses, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known defect: at this point near a cusp (rho=1e-2, A=59) "
+                   "the gradient is (8598, 678, -382) against (4452, -4024, 30) from central "
+                   "differences of VBMicrolensing; even with the limb angles held fixed the "
+                   "discretised area is not smooth in w there (its differences change with the "
+                   "step), so the chords joining appearing image pairs carry a wrong derivative. "
+                   "The draws of test_gradient_matches_finite_differences pass.")
+def test_gradient_near_a_cusp_matches_finite_differences(lenses):
+    _check_gradient(lenses, 5)
 
 
 @pytest.mark.slow  # compile-heavy; the default run keeps the cheaper checks
