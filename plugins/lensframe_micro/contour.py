@@ -11,10 +11,12 @@ Bozza's cubic (Hermite) correction of each chord built from the tangents,
 appears or disappears between two samples (a caustic crossing of the limb), the chord joining the
 pair (the contour turns back at the critical curve there).
 
-Adaptive sampling with static shapes: ``n_limb`` uniform angles, then ``n_rounds`` rounds that bisect
-the ``n_refine`` intervals with the largest error estimate (|Hermite correction|, or the squared
-length of the joining chord at a crossing). The total number of root solves is fixed:
-n_limb + n_rounds · n_refine.
+Adaptive sampling with static shapes: ``n_limb`` uniform angles, then rounds that bisect the
+``n_refine`` intervals with the largest error estimate (|Hermite correction|, or the squared length
+of the joining chord at a crossing): ``n_rounds`` always, then more while the summed estimate
+exceeds ``target`` × area, at most ``max_rounds`` (a ``lax.while_loop``; buffers are sized for
+``max_rounds``). Reverse-mode derivatives come from a custom VJP that differentiates the area on
+the final angles (``_area_at``), since a while loop is not reverse-differentiable.
 
 Units: positions in θ_E of the total lens mass; areas in θ_E².
 """

@@ -147,7 +147,8 @@ def test_per_point_entry_matches_batch(batch, lenses):
     np.testing.assert_allclose(single, value[0], rtol=1e-12)
 
 
-@pytest.mark.parametrize("field,value", [("n_limb", 0), ("tol", 0.0), ("n_rings", -1)])
+@pytest.mark.parametrize("field,value", [("n_limb", 0), ("tol", 0.0), ("n_rings", -1),
+                                         ("max_rounds", 4)])
 def test_bad_settings_name_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         FiniteSettings(**{field: value})
