@@ -7,8 +7,10 @@ describing components imports no numerical code; only ``fit``, ``simulate`` and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -77,6 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a batch scheduler's time limit, ``kill``, ``timeout``) raises KeyboardInterrupt
+    like Ctrl-C, so a fit keeps and writes what it has instead of dying with nothing saved."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:              # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -86,7 +106,10 @@ def main(argv=None) -> int:
     handler = {"list": cmd_list, "info": cmd_info, "plugins": cmd_plugins, "fit": cmd_fit,
                "simulate": cmd_simulate, "batch": cmd_batch, "cache": cmd_cache}[args.command]
     try:
-        return handler(args) or 0
+        if args.command == "batch":     # the batch loop handles its own signals (survey/executor)
+            return handler(args) or 0
+        with _terminate_as_interrupt():
+            return handler(args) or 0
     except (LensframeError, TypeError, ValueError, OSError) as exc:
         if os.environ.get("LENSFRAME_DEBUG"):
             raise

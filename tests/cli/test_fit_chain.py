@@ -2,6 +2,9 @@
 imaging problem written to disk as a user would (FITS data + TOML config)."""
 
 import json
+import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -131,8 +134,9 @@ def test_fitter_override_runs_a_single_fitter_with_options(project):
 
 
 def _interrupting(monkeypatch, at_call, how):
-    """Make Fitter.run's ``at_call``-th call either raise KeyboardInterrupt (``"raise"``) or return
-    a result marked interrupted (``"mark"``), as a fitter does on Ctrl-C."""
+    """Make Fitter.run's ``at_call``-th call either raise KeyboardInterrupt (``"raise"``), receive
+    SIGTERM (``"terminate"``) or return a result marked interrupted (``"mark"``), as a fitter does
+    on Ctrl-C."""
     from lensframe import dispatch
 
     original = dispatch.Fitter.run
@@ -142,6 +146,9 @@ def _interrupting(monkeypatch, at_call, how):
         calls.append(name)
         if len(calls) == at_call and how == "raise":
             raise KeyboardInterrupt
+        if len(calls) == at_call and how == "terminate":
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)                       # the handler interrupts this wait
         result = original(self, name, **kw)
         if len(calls) == at_call:
             result.diagnostics.update(interrupted=True, interrupted_at="step 7 of 20")
@@ -186,6 +193,19 @@ def test_ctrl_c_with_nothing_to_keep_falls_back_to_the_previous_stage(project, m
     assert main(["fit", str(config), "--output", str(out), "--quiet", "--no-plots"]) == 130
     assert str(out) in capsys.readouterr().out.replace("\n", "")
     assert FitResult.load(out).fitter == "pso"
+
+
+def test_sigterm_is_handled_like_ctrl_c_and_the_handler_restored(project, monkeypatch, capsys):
+    """A scheduler's SIGTERM during the second stage: the first stage's result is written, exit
+    status 130, and the previous SIGTERM handler is back afterwards."""
+    folder, write, _ = project
+    config = write("terminate.toml", FAST_CHAIN)
+    out = folder / "out-terminated"
+    before = signal.getsignal(signal.SIGTERM)
+    _interrupting(monkeypatch, at_call=2, how="terminate")
+    assert main(["fit", str(config), "--output", str(out), "--quiet", "--no-plots"]) == 130
+    assert FitResult.load(out).fitter == "pso"
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_ctrl_c_before_any_stage_writes_nothing(project, monkeypatch, capsys):
