@@ -6,8 +6,9 @@ compilation: lensframe's jitted ``magnification_batch`` over all points (default
 VBMicrolensing's ``BinaryMag2`` in a Python loop at matched accuracy (RelTol 1e-4, ≈1e-4 relative,
 see docs/performance.md) and at its default settings. Accuracy: relative differences from
 VBMicrolensing at RelTol = Tol = 1e-7 (median, 99th percentile, worst). Prints one JSON object;
-ratios are lensframe time / VBMicrolensing time; ``--tol``, ``--n-limb``, ``--n-rounds`` set lensframe's accuracy knobs. The limb-darkened case is slow in lensframe, so it
-uses its own (smaller) number of points ``--n-ld``.
+ratios are lensframe time / VBMicrolensing time; ``--tol``, ``--n-limb``, ``--n-rounds`` set
+lensframe's accuracy knobs. The limb-darkened case is slow in lensframe, so it uses its own
+(smaller) number of points ``--n-ld``.
 
     .venv/bin/python benchmarks/microlensing_finite.py --n 1000 --n-ld 100
 """

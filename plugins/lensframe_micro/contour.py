@@ -16,7 +16,8 @@ Adaptive sampling with static shapes: ``n_limb`` uniform angles, then rounds tha
 of the joining chord at a crossing): ``n_rounds`` always, then more while the summed estimate
 exceeds ``target`` × area, at most ``max_rounds`` (a ``lax.while_loop``; buffers are sized for
 ``max_rounds``). Reverse-mode derivatives come from a custom VJP that differentiates the area on
-the final angles (``_area_at``), since a while loop is not reverse-differentiable.
+the final angles (``_area_at``; the images found there are reused, with one traced Newton step for
+their implicit derivatives), since a while loop is not reverse-differentiable.
 
 Units: positions in θ_E of the total lens mass; areas in θ_E².
 """
@@ -28,15 +29,13 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from .point import image_positions
+from .point import image_positions, with_implicit_derivatives
 
 _TWO_PI = 2.0 * jnp.pi
 
 
-def _limb_images(theta, w, radius, z, m):
-    """Roots, true-image mask, tangent dz/dθ and parity at limb angle theta."""
-    direction = jnp.exp(1j * theta)
-    roots, real = image_positions(w + radius * direction, z, m)
+def _limb_geometry(roots, real, direction, radius, z, m):
+    """(roots, real, tangent dz/dθ, parity) at the limb point of unit ``direction``."""
     psi = jnp.sum(m / (roots[:, None] - z) ** 2, axis=1)
     det = 1.0 - jnp.abs(psi) ** 2
     # exactly on a critical curve the tangent is infinite; a tiny det keeps it finite and the
@@ -45,6 +44,25 @@ def _limb_images(theta, w, radius, z, m):
     dw = 1j * radius * direction
     tangent = (dw - jnp.conj(psi) * jnp.conj(dw)) / safe_det
     return roots, real, jnp.where(real, tangent, 0.0), jnp.where(det >= 0, 1.0, -1.0)
+
+
+def _limb_images(theta, w, radius, z, m):
+    """Roots, true-image mask, tangent dz/dθ and parity at limb angle theta."""
+    direction = jnp.exp(1j * theta)
+    roots, real = image_positions(w + radius * direction, z, m)
+    return _limb_geometry(roots, real, direction, radius, z, m)
+
+
+def _limb_images_again(theta, roots, real, w, radius, z, m):
+    """``_limb_images`` from roots already solved at these parameter values: only the implicit
+    derivative step, no root finding."""
+    direction = jnp.exp(1j * theta)
+    roots = with_implicit_derivatives(roots, real, w + radius * direction, z, m)
+    return _limb_geometry(roots, real, direction, radius, z, m)
+
+
+_solve = jax.vmap(_limb_images, in_axes=(0, None, None, None, None))
+_resolve = jax.vmap(_limb_images_again, in_axes=(0, 0, 0, None, None, None, None))
 
 
 def _match(roots_a, roots_b):
@@ -117,17 +135,18 @@ def _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
     rounds, refinement stops once the summed error estimate is below ``target`` × |area|, and
     after ``max_rounds`` in any case.
 
-    Returns (theta, nxt, h, used, area, error, confused) with the last three summed/any-ed."""
+    Returns (theta, nxt, h, used, roots, real, area, error, confused): the ring, the slots in use,
+    each slot's roots and true-image mask, and the area, error estimate and linking flag summed or
+    any-ed over the used intervals."""
     n_total = n_limb + max_rounds * n_refine
     step = _TWO_PI / n_limb
     first = jnp.arange(n_limb)
     theta = jnp.zeros(n_total).at[first].set(first * step)
     nxt = jnp.zeros(n_total, int).at[first].set((first + 1) % n_limb)
     h = jnp.zeros(n_total).at[first].set(step)
-    solve = jax.vmap(_limb_images, in_axes=(0, None, None, None, None))
     samples = jax.tree_util.tree_map(
         lambda x: jnp.concatenate([x, jnp.zeros((n_total - n_limb,) + x.shape[1:], x.dtype)]),
-        solve(theta[:n_limb], w, radius, z, m))
+        _solve(theta[:n_limb], w, radius, z, m))
     pieces = jax.vmap(_interval)
     area0, error0, confused0 = pieces(_take(samples, first), _take(samples, nxt[first]), h[first])
     area = jnp.zeros(n_total).at[first].set(area0)
@@ -145,7 +164,7 @@ def _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
         fresh = n_limb + r * n_refine + jnp.arange(n_refine)
         half = 0.5 * h[worst]
         theta = theta.at[fresh].set(theta[worst] + half)
-        samples = _put(samples, fresh, solve(theta[fresh], w, radius, z, m))
+        samples = _put(samples, fresh, _solve(theta[fresh], w, radius, z, m))
         nxt = nxt.at[fresh].set(nxt[worst]).at[worst].set(fresh)
         h = h.at[worst].set(half).at[fresh].set(half)
         changed = jnp.concatenate([worst, fresh])
@@ -154,35 +173,36 @@ def _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
                 confused.at[changed].set(c))
 
     carry = (0, theta, nxt, h, samples, area, error, confused)
-    r, theta, nxt, h, _, area, error, confused = jax.lax.while_loop(running, refine, carry)
+    r, theta, nxt, h, samples, area, error, confused = jax.lax.while_loop(running, refine, carry)
     used = jnp.arange(n_total) < n_limb + r * n_refine
-    return (theta, nxt, h, used, jnp.sum(area), jnp.sum(jnp.maximum(error, 0.0)),
+    roots, real, _, _ = samples
+    return (theta, nxt, h, used, roots, real, jnp.sum(area), jnp.sum(jnp.maximum(error, 0.0)),
             jnp.any(confused))
 
 
-def _area_at(theta, nxt, h, used, w, radius, z, m):
-    """Image area for a fixed ring of limb samples (differentiable in w, radius, z, m)."""
-    samples = jax.vmap(_limb_images, in_axes=(0, None, None, None, None))(theta, w, radius, z, m)
+def _area_at(ring, w, radius, z, m):
+    """Image area on a fixed ring of limb samples whose roots are known (differentiable in w,
+    radius, z, m through the implicit derivatives of the roots)."""
+    theta, nxt, h, used, roots, real = ring
+    samples = _resolve(theta, roots, real, w, radius, z, m)
     area, _, _ = jax.vmap(_interval)(samples, _take(samples, nxt), h)
     return jnp.sum(jnp.where(used, area, 0.0))
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(4, 5, 6, 7, 8))
 def _adaptive_area(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
-    *_, area, error, confused = _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine,
-                                          target)
-    return area, error, confused.astype(float)
+    return _adaptive_area_fwd(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target)[0]
 
 
 def _adaptive_area_fwd(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
-    theta, nxt, h, used, area, error, confused = _sampling(w, radius, z, m, n_limb, n_rounds,
-                                                           max_rounds, n_refine, target)
-    return (area, error, confused.astype(float)), (theta, nxt, h, used, w, radius, z, m)
+    *ring, area, error, confused = _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds,
+                                             n_refine, target)
+    return (area, error, confused.astype(float)), (ring, w, radius, z, m)
 
 
 def _adaptive_area_bwd(n_limb, n_rounds, max_rounds, n_refine, target, saved, cotangents):
-    theta, nxt, h, used, *inputs = saved
-    _, pullback = jax.vjp(lambda *args: _area_at(theta, nxt, h, used, *args), *inputs)
+    ring, *inputs = saved
+    _, pullback = jax.vjp(lambda *args: _area_at(ring, *args), *inputs)
     return pullback(cotangents[0])
 
 
@@ -204,9 +224,9 @@ def image_area(w, radius, z, m, n_limb=96, n_rounds=8, max_rounds=40, n_refine=1
         some interval's image linking was still ambiguous (then the value is less reliable).
 
     Derivatives (reverse mode, ``jax.grad``) are those of the area on the final set of limb angles,
-    which are held fixed: the backward pass solves the lens equation again at those angles and
-    differentiates that (the adaptive loop itself is not differentiable). Forward mode is not
-    available.
+    which are held fixed: the backward pass reuses the forward pass's images there and
+    differentiates them implicitly (the adaptive loop itself is not differentiable). Forward mode is
+    not available.
     """
     area, error, confused = _adaptive_area(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine,
                                            target)

@@ -128,18 +128,26 @@ def image_positions(w, z, m, n_iter: int = N_ITER):
     origin = zs[jnp.argmin(ms)]
     roots = polynomial_roots(lens_polynomial(ws - origin, zs - origin, ms), n_iter) + origin
     is_image, polished = _classify(roots, ws, zs, ms)
-    polished = jax.lax.stop_gradient(jnp.where(is_image, polished, roots))
-    # one more Newton step with traced parameters: value ≈ unchanged, tangent = implicit derivative
-    # images within the magnification cap of a critical curve (|det J| < 1/MAX) get no derivative:
-    # dz/dp ∝ 1/det J diverges there
-    steep = jnp.abs(jacobian_determinant(polished, zs, ms)) < 1.0 / MAX_IMAGE_MAGNIFICATION
+    polished = jnp.where(is_image, polished, roots)
+    return with_implicit_derivatives(polished, is_image, w, z, m), is_image
+
+
+def with_implicit_derivatives(images, is_image, w, z, m):
+    """Solved image positions (values kept) given exact derivatives in w, z, m.
+
+    One more Newton step of the lens equation with traced parameters: at a solution F = 0, so the
+    value is unchanged while the tangent is the implicit derivative. Images within the magnification
+    cap of a critical curve (|det J| < 1/MAX) and false roots get no derivative: dz/dp ∝ 1/det J
+    diverges there."""
+    images = jax.lax.stop_gradient(images)
+    zs, ms = jax.lax.stop_gradient(z), jax.lax.stop_gradient(m)
+    steep = jnp.abs(jacobian_determinant(images, zs, ms)) < 1.0 / MAX_IMAGE_MAGNIFICATION
     differentiable = is_image & ~steep
-    f = _residual(polished, w, z, m)
-    g = _shear(polished, z, m)
+    f = _residual(images, w, z, m)
+    g = _shear(images, z, m)
     det = jnp.where(differentiable, 1.0 - jnp.abs(g) ** 2, 1.0)
     implicit = (-f + g * jnp.conj(f)) / det
-    images = polished + jnp.where(differentiable, implicit, 0.0)
-    return images, is_image
+    return images + jnp.where(differentiable, implicit, 0.0)
 
 
 def images(w, z, m, n_iter: int = N_ITER):

@@ -61,7 +61,7 @@ def polynomial_roots(coeffs, n_iter: int = N_ITER, start=None, tol: float = STEP
     deg = coeffs.shape[0] - 1
     off_diagonal = ~jnp.eye(deg, dtype=bool)
 
-    def body(_, x):
+    def step_from(x):
         p, dp = _value_and_derivative(coeffs, x)
         ratio = p / dp
         diff = x[:, None] - x[None, :]
@@ -77,7 +77,7 @@ def polynomial_roots(coeffs, n_iter: int = N_ITER, start=None, tol: float = STEP
 
     def advance(carry):
         i, x, _ = carry
-        return (i + 1, *body(i, x))
+        return (i + 1, *step_from(x))
 
     x0 = initial_guesses(coeffs) if start is None else jax.lax.stop_gradient(jnp.asarray(start, complex))
     return jax.lax.while_loop(running, advance, (0, x0, jnp.inf))[1]
