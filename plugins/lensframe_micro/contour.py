@@ -16,15 +16,14 @@ Adaptive sampling with static shapes: ``n_limb`` uniform angles, then rounds tha
 of the joining chord at a crossing): ``n_rounds`` always, then more while the summed estimate
 exceeds ``target`` × area, at most ``max_rounds`` (a ``lax.while_loop``; buffers are sized for
 ``max_rounds``). Reverse-mode derivatives come from a custom VJP that differentiates the area on
-the final angles (``_area_at``; the images found there are reused, with one traced Newton step for
-their implicit derivatives), since a while loop is not reverse-differentiable.
+the final angles (``area_on_ring``; the images found there are reused, with one traced Newton step for
+their implicit derivatives), since a while loop is not reverse-differentiable; the custom VJP
+itself lives in ``finite.py``, which stores the rings of many points at once.
 
 Units: positions in θ_E of the total lens mass; areas in θ_E².
 """
 
 from __future__ import annotations
-
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -180,37 +179,20 @@ def _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
             jnp.any(confused))
 
 
-def _area_at(ring, w, radius, z, m):
-    """Image area on a fixed ring of limb samples whose roots are known (differentiable in w,
-    radius, z, m through the implicit derivatives of the roots)."""
+def area_on_ring(ring, w, radius, z, m):
+    """Image area on a fixed ring of limb samples whose roots are known (``sample_ring``'s
+    ``ring``): differentiable in w, radius, z, m through the implicit derivatives of the roots, with
+    the angles held fixed. This is what reverse-mode derivatives of the adaptive area are taken of,
+    since the adaptive loop (a ``while_loop``) is not reverse-differentiable."""
     theta, nxt, h, used, roots, real = ring
     samples = _resolve(theta, roots, real, w, radius, z, m)
     area, _, _ = jax.vmap(_interval)(samples, _take(samples, nxt), h)
     return jnp.sum(jnp.where(used, area, 0.0))
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(4, 5, 6, 7, 8))
-def _adaptive_area(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
-    return _adaptive_area_fwd(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target)[0]
-
-
-def _adaptive_area_fwd(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
-    *ring, area, error, confused = _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds,
-                                             n_refine, target)
-    return (area, error, confused.astype(float)), (ring, w, radius, z, m)
-
-
-def _adaptive_area_bwd(n_limb, n_rounds, max_rounds, n_refine, target, saved, cotangents):
-    ring, *inputs = saved
-    _, pullback = jax.vjp(lambda *args: _area_at(ring, *args), *inputs)
-    return pullback(cotangents[0])
-
-
-_adaptive_area.defvjp(_adaptive_area_fwd, _adaptive_area_bwd)
-
-
-def image_area(w, radius, z, m, n_limb=96, n_rounds=8, max_rounds=40, n_refine=16, target=1e-2):
-    """Total image area (θ_E²) of a uniform disk of radius ``radius`` centred at ``w``.
+def sample_ring(w, radius, z, m, n_limb=96, n_rounds=8, max_rounds=40, n_refine=16, target=1e-2):
+    """Adaptively sampled limb of a uniform disk of radius ``radius`` centred at ``w``, and the
+    total image area (θ_E²) it gives.
 
     Args:
         w: complex source centre; radius: disk radius (> 0); z, m: lens positions and masses.
@@ -219,15 +201,14 @@ def image_area(w, radius, z, m, n_limb=96, n_rounds=8, max_rounds=40, n_refine=1
             target × area (and after max_rounds in any case).
 
     Returns:
-        (area, error_estimate, unresolved): the area (positive for a counter-clockwise limb), the
+        (ring, area, error_estimate, unresolved): ``ring`` the final limb angles with their images
+        (static shapes, for ``area_on_ring``), the area (positive for a counter-clockwise limb), the
         sum of the per-interval error estimates left after refinement (θ_E²) and a flag set when
         some interval's image linking was still ambiguous (then the value is less reliable).
 
-    Derivatives (reverse mode, ``jax.grad``) are those of the area on the final set of limb angles,
-    which are held fixed: the backward pass reuses the forward pass's images there and
-    differentiates them implicitly (the adaptive loop itself is not differentiable). Forward mode is
-    not available.
+    Not differentiable itself: derivatives are those of ``area_on_ring`` on the returned ring (the
+    caller's custom VJP, ``finite.py``). Forward mode is not available.
     """
-    area, error, confused = _adaptive_area(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine,
-                                           target)
-    return area, error, confused > 0
+    *ring, area, error, confused = _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds,
+                                             n_refine, target)
+    return tuple(ring), area, error, confused

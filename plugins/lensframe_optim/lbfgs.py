@@ -62,6 +62,17 @@ class _Carry(NamedTuple):
     evaluations: jax.Array
 
 
+def _batched(fn, batch):
+    """``vmap(fn)(batch)``, except that a batch of one is run unbatched: under ``vmap`` every
+    ``lax.cond`` of the log-density becomes a select that evaluates both branches, even for a single
+    member (measured: the binary-lens light curve's ln L + gradient costs 12.6 s vmapped over one
+    start vs 1.6 s unbatched, its full finite-source integrals no longer being skipped)."""
+    if jax.tree_util.tree_leaves(batch)[0].shape[0] == 1:
+        return jax.tree_util.tree_map(lambda x: x[None], fn(
+            jax.tree_util.tree_map(lambda x: x[0], batch)))
+    return jax.vmap(fn)(batch)
+
+
 class LBFGS(FitterPlugin):
     Options = LBFGSOptions
     reference = ("Liu & Nocedal (1989), Math. Prog. 45, 503 (optax.scale_by_lbfgs); strong-Wolfe "
@@ -82,7 +93,7 @@ class LBFGS(FitterPlugin):
                 value, grad = value_and_grad(z, args)
                 return _Carry(z, direction_of.init(z), value, grad, ~jnp.isfinite(value),
                               jnp.array(0), jnp.array(1))
-            return jax.vmap(one)(z0)
+            return _batched(one, z0)
 
         def advance(carry, args):
             def step(c, _):
@@ -114,7 +125,7 @@ class LBFGS(FitterPlugin):
             def chunk(c):
                 return jax.lax.scan(step, c, None, length=options.chunk)[0]
 
-            return jax.vmap(chunk)(carry)
+            return _batched(chunk, carry)
 
         def initial_points(key, args):
             dim = problem.dim
