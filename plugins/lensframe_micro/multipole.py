@@ -49,24 +49,27 @@ def _magnification_and_count(w, z, m):
     return jnp.sum(jnp.where(parity != 0, per_image, 0.0)), jnp.sum(parity != 0), ghost
 
 
-def multipole(w, z, m, rho, a1):
+def multipole(w, z, m, rho, a1, limb_check: bool = True):
     """Hexadecapole magnification of a disk and the data to judge it.
 
     Args:
         w: complex source centre. z, m: lens positions (complex (n,)) and masses (real (n,), sum 1).
         rho: source radius (θ_E). a1: linear limb-darkening coefficient (0 = uniform).
+        limb_check: also solve at the ``N_LIMB_CHECK`` limb points (static); without it
+            ``same_images`` covers the 13 stencil points only (see ``limb_counts_agree``).
 
     Returns:
         dict with ``point`` (A0), ``quadrupole`` (A0 + a2⟨r²⟩), ``hexadecapole`` (+ a4⟨r⁴⟩),
-        ``hexa_term`` (|a4 ⟨r⁴⟩|, the size of the last term kept) and ``same_images`` (True when the
-        13 stencil points and ``N_LIMB_CHECK`` more limb points all have the image count of the
-        centre: no caustic crosses the limb between them) and
-        ``ghost`` (the smallest lens-equation residual |z − w − Σ m_k/conj(z − z_k)| of a false root
-        at the centre, θ_E; inf when every root is an image).
+        ``hexa_term`` (|a4 ⟨r⁴⟩|, the size of the last term kept), ``count`` (the centre's image
+        count), ``same_images`` (True when the 13 stencil points — and the ``N_LIMB_CHECK`` more limb
+        points, with ``limb_check`` — all have the centre's image count: no caustic crosses the limb
+        between them) and ``ghost`` (the smallest lens-equation residual
+        |z − w − Σ m_k/conj(z − z_k)| of a false root at the centre, θ_E; inf when every root is an
+        image).
     """
-    # one batched solve for the centre, the 12 stencil points and the limb checks (one trace)
-    offsets = jnp.concatenate([jnp.zeros(1), 0.5 * rho * _UNIT, rho * _UNIT, rho * _DIAG,
-                               rho * _CHECK])
+    # one batched solve for the centre, the 12 stencil points (and the limb checks): one trace
+    offsets = [jnp.zeros(1), 0.5 * rho * _UNIT, rho * _UNIT, rho * _DIAG]
+    offsets = jnp.concatenate(offsets + [rho * _CHECK] if limb_check else offsets)
     a_all, n_all, ghost = jax.vmap(_magnification_and_count, in_axes=(0, None, None))(
         w + offsets, z, m)
     a0, n0, a_ring, n_ring = a_all[0], n_all[0], a_all[1:13], n_all[1:]
@@ -80,6 +83,16 @@ def multipole(w, z, m, rho, a1):
         "quadrupole": quad,
         "hexadecapole": quad + a4 * r4,
         "hexa_term": jnp.abs(a4 * r4),
+        "count": n0,
         "same_images": jnp.all(n_ring == n0),
         "ghost": ghost[0],
     }
+
+
+def limb_counts_agree(w, z, m, rho, count):
+    """True when all ``N_LIMB_CHECK`` limb points of the disk see ``count`` images (the centre's):
+    the check ``multipole(..., limb_check=True)`` folds into ``same_images``, on its own for the
+    points that need it. Image counts only: no derivative."""
+    _, n_limb, _ = jax.vmap(_magnification_and_count, in_axes=(0, None, None))(
+        jax.lax.stop_gradient(w + rho * _CHECK), z, m)
+    return jnp.all(n_limb == count)
