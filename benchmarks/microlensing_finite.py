@@ -102,9 +102,13 @@ def main():
                         help="lensframe's accuracy knob (FiniteSettings.tol)")
     parser.add_argument("--n-limb", type=int, default=96, help="FiniteSettings.n_limb")
     parser.add_argument("--n-rounds", type=int, default=8, help="FiniteSettings.n_rounds")
+    parser.add_argument("--n-rings", type=int, default=None,
+                        help="FiniteSettings.n_rings (limb-darkening circles; default: the default)")
     args = parser.parse_args()
     w = source_centres(max(args.n, args.n_ld), args.seed)
     knobs = {"tol": args.tol, "n_limb": args.n_limb, "n_rounds": args.n_rounds}
+    if args.n_rings is not None:
+        knobs["n_rings"] = args.n_rings
     out = {"lens": {"s": S, "q": Q}, "rho": RHO, "settings": knobs,
            "uniform": case(w[: args.n], 0.0, knobs),
            "limb_darkened": case(w[: args.n_ld], A1, knobs) if args.n_ld else None}

@@ -124,40 +124,45 @@ def _disk_magnification(areas, rho, a1, settings):
     return flux / (jnp.pi * rho**2 * (1.0 - a1 / 3.0))
 
 
+def _sample(w, radius, z, m, settings):
+    return sample_ring(w, radius, z, m, settings.n_limb, settings.n_rounds, settings.max_rounds,
+                       settings.n_refine, ESTIMATE_RATIO * settings.tol)
+
+
 def _sample_rings(w, z, m, rho, a1, settings):
     """Full-integral magnification by adaptive contours (not differentiable: see ``_on_rings``).
 
-    Returns (magnification, unresolved as 0/1, rings): rings with a leading axis over the circles of
-    ``_radii``; a uniform source samples its limb only and repeats that ring, so both branches
-    share one static shape."""
-    def area(radius):
-        return sample_ring(w, radius, z, m, settings.n_limb, settings.n_rounds,
-                           settings.max_rounds, settings.n_refine, ESTIMATE_RATIO * settings.tol)
-
-    n = settings.n_rings + 1
-
+    Returns (magnification, unresolved as 0/1, the limb's ring). Only the limb's ring is kept: a
+    batch stores one per point for its backward pass, and the limb-darkening circles would multiply
+    that memory by n_rings + 1 (for a uniform source too, both branches sharing one shape); a
+    limb-darkened source samples its inner circles again in the backward pass instead."""
     def uniform(_):
-        ring, limb, _, bad = area(rho)
-        rings = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (n, *x.shape)), ring)
-        return limb / (jnp.pi * rho**2), bad.astype(float), rings
+        ring, limb, _, bad = _sample(w, rho, z, m, settings)
+        return limb / (jnp.pi * rho**2), bad.astype(float), ring
 
     def darkened(_):
-        rings, areas, _, bad = jax.vmap(area)(_radii(rho, settings))
-        return _disk_magnification(areas, rho, a1, settings), jnp.any(bad).astype(float), rings
+        rings, areas, _, bad = jax.vmap(lambda r: _sample(w, r, z, m, settings))(
+            _radii(rho, settings))
+        limb = jax.tree_util.tree_map(lambda x: x[0], rings)
+        return _disk_magnification(areas, rho, a1, settings), jnp.any(bad).astype(float), limb
 
     return jax.lax.cond(a1 == 0, uniform, darkened, None)
 
 
-def _on_rings(rings, w, z, m, rho, a1, settings):
-    """The magnification of ``_sample_rings`` with its limb angles held fixed: differentiable in
-    w, z, m, rho, a1 (the derivative the custom VJPs below give)."""
+def _on_rings(ring, w, z, m, rho, a1, settings):
+    """The magnification of ``_sample_rings`` with the limb angles held fixed (``ring``, and the
+    inner circles' angles sampled again without derivative): differentiable in w, z, m, rho, a1
+    (the derivative the custom VJPs below give)."""
     def uniform(_):
-        ring = jax.tree_util.tree_map(lambda x: x[0], rings)
         return area_on_ring(ring, w, rho, z, m) / (jnp.pi * rho**2)
 
     def darkened(_):
-        areas = jax.vmap(area_on_ring, in_axes=(0, None, 0, None, None))(
-            rings, w, _radii(rho, settings), z, m)
+        radii = _radii(rho, settings)
+        fixed = [jax.lax.stop_gradient(x) for x in (w, radii, z, m)]
+        inner = jax.vmap(lambda r: _sample(fixed[0], r, fixed[2], fixed[3], settings)[0])(
+            fixed[1][1:])
+        rings = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), ring, inner)
+        areas = jax.vmap(area_on_ring, in_axes=(0, None, 0, None, None))(rings, w, radii, z, m)
         return _disk_magnification(areas, rho, a1, settings)
 
     return jax.lax.cond(a1 == 0, uniform, darkened, None)

@@ -32,6 +32,7 @@ not fitted.
 from __future__ import annotations
 
 import difflib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,12 @@ class LightCurveLikelihood(Likelihood):
 
     # -- host side ---------------------------------------------------------------------------------
     def prepare_data(self, raw, base_dir=None):
+        if not jax.config.jax_enable_x64:
+            # the lens polynomial's roots and epochs ~1e4 days need float64: in float32 the
+            # example event's chi2 at its truth reads 397,000 instead of 117
+            warnings.warn("the lightcurve likelihood needs float64: call "
+                          "jax.config.update(\"jax_enable_x64\", True) before building the problem "
+                          "(`lensframe fit` does so unless --float32)", UserWarning, stacklevel=2)
         raw = dict(raw)
         self.coords = raw.pop("coords", None)
         self.t0_par = raw.pop("t0_par", None)

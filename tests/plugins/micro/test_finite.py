@@ -103,13 +103,13 @@ def test_single_lens_matches_witt_mao(batch):
     np.testing.assert_allclose(value, reference, rtol=2e-4)
 
 
-def _check_gradient(lenses, seed):
+def _check_gradient(lenses, seed, a1=0.0):
     z, m = lenses
     rho = 1e-2
     w0 = complex(near_caustic(z, m, rho, 1, np.random.default_rng(seed))[0])
 
     def f(p):
-        return finite.full_magnification(p[0] + 1j * p[1], z, m, p[2], 0.0)[0]
+        return finite.full_magnification(p[0] + 1j * p[1], z, m, p[2], a1)[0]
 
     p = jnp.array([w0.real, w0.imag, rho])
     grad = jax.jit(jax.grad(f))(p)
@@ -125,6 +125,12 @@ def _check_gradient(lenses, seed):
 def test_gradient_matches_finite_differences(lenses, seed):
     """d A / d(source x, source y, rho) at draws within 1.5 rho of a caustic point."""
     _check_gradient(lenses, seed)
+
+
+def test_limb_darkened_gradient_matches_finite_differences(lenses):
+    """The limb-darkened backward pass keeps the limb's angles and samples the inner circles again
+    (the forward pass stores one ring per point): still the derivative of the value computed."""
+    _check_gradient(lenses, 7, a1=0.5)
 
 
 @pytest.mark.parametrize("s,q", [(S, Q), (1.0, 1e-4), (2.0, 0.3)])

@@ -224,3 +224,16 @@ def test_binary_example_chi2_matches_vbmicrolensing():
     theta = jnp.array([truth[k.split(".")[1]] for k in problem.free_names])
     chi2 = -2.0 * float(jax.jit(problem.log_likelihood)(theta, problem.args))
     assert abs(chi2 - helpers.chi2_vbmicrolensing(problem, truth)) < 0.05
+
+
+def test_float32_is_warned_about(point_lens):
+    """Root solving and epochs of ~1e4 days need float64; building the problem without it warns."""
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.warns(UserWarning, match="jax_enable_x64"):
+            Problem.build(components(), mock_sets(), likelihood="lightcurve")
+    finally:
+        jax.config.update("jax_enable_x64", True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Problem.build(components(), mock_sets(), likelihood="lightcurve")
