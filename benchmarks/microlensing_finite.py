@@ -110,7 +110,7 @@ def main():
     if args.n_rings is not None:
         knobs["n_rings"] = args.n_rings
     out = {"lens": {"s": S, "q": Q}, "rho": RHO, "settings": knobs,
-           "uniform": case(w[: args.n], 0.0, knobs),
+           "uniform": case(w[: args.n], 0.0, knobs) if args.n else None,
            "limb_darkened": case(w[: args.n_ld], A1, knobs) if args.n_ld else None}
     print(json.dumps(out, indent=1))
 

@@ -66,7 +66,9 @@ class FiniteSettings:
         n_limb: uniform limb samples of each contour (the main accuracy/speed knob).
         n_rounds, n_refine: adaptive rounds, each bisecting the n_refine worst limb intervals;
             n_rounds always, then more until the error estimate meets tol, up to max_rounds.
-        n_rings: Gauss–Legendre circles for limb darkening (besides the limb).
+        n_rings: Gauss–Legendre circles for limb darkening (besides the limb). Measured near
+            caustics (ρ = 1e-3, a1 = 0.5, 100 points): 32 give p99 1.4e-4 vs VBMicrolensing, 24 give
+            2.6e-4, 12 give 7.9e-4 and 6 give 3.0e-3, at 136 / 111 / 52 / 34 ms per point.
         chunk: points per full-integral chunk in ``magnification_batch``.
         ghost_factor: the multipole is refused when a false root's lens-equation residual is below
             ghost_factor × rho (a caustic is near; see the module docstring).
@@ -77,7 +79,7 @@ class FiniteSettings:
     n_rounds: int = 8
     max_rounds: int = 40
     n_refine: int = 16
-    n_rings: int = 6
+    n_rings: int = 32
     chunk: int = 16
     ghost_factor: float = 50.0
 
@@ -117,11 +119,33 @@ def _radii(rho, settings):
     return jnp.concatenate([rho[None], rho * jnp.sqrt(1.0 - mu**2)])
 
 
-def _disk_magnification(areas, rho, a1, settings):
-    """Magnification from the image areas of the circles of ``_radii`` (module docstring)."""
+def _disk_magnification(areas, bad, rho, a1, settings):
+    """Magnification from the image areas of the circles of ``_radii`` (module docstring).
+
+    An inner circle whose contour stayed unresolved (``bad``; linking failures are rare, but with
+    32 circles one in a few hundred near-caustic disks meets one, off by up to a factor 3.5) takes
+    the mean magnification S(r)/(π r²) interpolated linearly in r between the nearest resolved
+    circles on either side (the limb counts as resolved), since that mean varies smoothly with r.
+    Returns (magnification, unresolved: the limb, or an inner circle with no resolved neighbour)."""
     _, weight = _ring_quadrature(settings.n_rings)
+    radii = _radii(rho, settings)
+    n = radii.shape[0]
+    good = ~bad.at[0].set(False)
+    index = jnp.arange(n)
+    # radii decrease with the index: "left" is the nearest resolved larger circle
+    left = jax.lax.cummax(jnp.where(good, index, -1))
+    right = jax.lax.cummin(jnp.where(good, index, n), reverse=True)
+    mean = areas / (jnp.pi * radii**2)
+    r_l, r_r = radii[jnp.clip(left, 0, n - 1)], radii[jnp.clip(right, 0, n - 1)]
+    m_l, m_r = mean[jnp.clip(left, 0, n - 1)], mean[jnp.clip(right, 0, n - 1)]
+    # (a resolved circle is its own neighbour on both sides: no division by r_l − r_r = 0 there,
+    # whose NaN would reach the gradient through the unused branch)
+    both = (left >= 0) & (right < n) & (left < right)
+    fraction = jnp.where(both, (r_l - radii) / jnp.where(both, r_l - r_r, 1.0), 0.0)
+    filled = jnp.where(both, m_l + fraction * (m_r - m_l), jnp.where(left >= 0, m_l, m_r))
+    areas = jnp.where(good, areas, filled * jnp.pi * radii**2)
     flux = (1.0 - a1) * areas[0] + a1 * jnp.sum(weight * areas[1:])
-    return flux / (jnp.pi * rho**2 * (1.0 - a1 / 3.0))
+    return flux / (jnp.pi * rho**2 * (1.0 - a1 / 3.0)), bad[0]
 
 
 def _sample(w, radius, z, m, settings):
@@ -144,7 +168,8 @@ def _sample_rings(w, z, m, rho, a1, settings):
         rings, areas, _, bad = jax.vmap(lambda r: _sample(w, r, z, m, settings))(
             _radii(rho, settings))
         limb = jax.tree_util.tree_map(lambda x: x[0], rings)
-        return _disk_magnification(areas, rho, a1, settings), jnp.any(bad).astype(float), limb
+        value, unresolved = _disk_magnification(areas, bad, rho, a1, settings)
+        return value, unresolved.astype(float), limb
 
     return jax.lax.cond(a1 == 0, uniform, darkened, None)
 
@@ -159,11 +184,12 @@ def _on_rings(ring, w, z, m, rho, a1, settings):
     def darkened(_):
         radii = _radii(rho, settings)
         fixed = [jax.lax.stop_gradient(x) for x in (w, radii, z, m)]
-        inner = jax.vmap(lambda r: _sample(fixed[0], r, fixed[2], fixed[3], settings)[0])(
+        inner, _, _, bad = jax.vmap(lambda r: _sample(fixed[0], r, fixed[2], fixed[3], settings))(
             fixed[1][1:])
         rings = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), ring, inner)
         areas = jax.vmap(area_on_ring, in_axes=(0, None, 0, None, None))(rings, w, radii, z, m)
-        return _disk_magnification(areas, rho, a1, settings)
+        return _disk_magnification(areas, jnp.concatenate([jnp.zeros(1, bool), bad]), rho, a1,
+                                   settings)[0]
 
     return jax.lax.cond(a1 == 0, uniform, darkened, None)
 
@@ -261,6 +287,8 @@ def magnification_batch(w, z, m, rho, a1=0.0, settings: FiniteSettings = DEFAULT
     w = jnp.asarray(w, complex)
     rho = jnp.asarray(rho, float)
     a1 = jnp.asarray(a1, float)
+    if w.shape[0] == 0:
+        return jnp.zeros(0), {"full": jnp.zeros(0, bool), "unresolved": jnp.zeros(0, bool)}
     safe_rho = jnp.where(rho > 0, rho, 1e-3)
     multi = jax.vmap(partial(multipole, limb_check=False), in_axes=(0, None, None, None, None))(
         w, z, m, safe_rho, a1)

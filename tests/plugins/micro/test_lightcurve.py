@@ -237,3 +237,14 @@ def test_float32_is_warned_about(point_lens):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Problem.build(components(), mock_sets(), likelihood="lightcurve")
+
+
+def test_finite_source_knobs_are_options_checked_on_build(point_lens):
+    sets = mock_sets()
+    problem = Problem.build(components(), sets, likelihood="lightcurve",
+                            likelihood_options={"finite_tol": 1e-3, "n_rings": 6})
+    settings = problem.likelihood.options.finite
+    assert (settings.tol, settings.n_rings) == (1e-3, 6)
+    for bad in ({"finite_tol": 2.0}, {"n_rings": 0}):
+        with pytest.raises((ConfigError, ValueError), match=next(iter(bad))):
+            Problem.build(components(), sets, likelihood="lightcurve", likelihood_options=bad)
