@@ -42,6 +42,9 @@ _C = 2.05 * _CHI
 class PSOOptions:
     n_particles: int = field(default=64, metadata={"help": "particles in the swarm"})
     n_iterations: int = field(default=300, metadata={"help": "swarm updates"})
+    n_swarms: int = field(default=1, metadata={
+        "help": "independent swarms run one after another (own keys), the best kept: a swarm "
+                "that converged into a local optimum does not drag the others there"})
     chunk: int = field(default=25, metadata={"help": "iterations per compiled chunk"})
     inertia: float = field(default=_CHI, metadata={
         "help": "inertia weight w (default: Clerc–Kennedy constriction χ = 0.7298)"})
@@ -55,7 +58,7 @@ class PSOOptions:
         "help": "with init_from: spread (unit-cube widths) of the swarm around the previous best"})
 
     def __post_init__(self):
-        for name in ("n_particles", "n_iterations", "chunk", "v_max", "init_spread"):
+        for name in ("n_particles", "n_iterations", "n_swarms", "chunk", "v_max", "init_spread"):
             positive(name, getattr(self, name))
         for name in ("inertia", "cognitive", "social"):
             positive(name, getattr(self, name), allow_zero=True)
@@ -159,20 +162,31 @@ class PSO(FitterPlugin):
         else:
             centre, use_centre = jnp.full((dim,), 0.5), jnp.array(False)
 
-        swarm = start_c(key, args, centre, use_centre)
         n_chunks = -(-options.n_iterations // options.chunk)
-        history = []
+        history, swarm_best, best_swarm = [], [], None
         interrupted_at = None
-        with progress.task(f"pso ×{n}", total=options.n_iterations) as tick:
-            try:
-                for _ in range(n_chunks):
-                    done_before = int(swarm.iteration)
-                    swarm = advance_c(swarm, args)
-                    best = float(np.max(np.asarray(swarm.best_f)))
-                    history.append(best)
-                    tick(int(swarm.iteration) - done_before, status=f"ln P {best:.6g}")
-            except KeyboardInterrupt:
-                interrupted_at = f"iteration {int(swarm.iteration)} of {options.n_iterations}"
+        label = f"pso ×{n}" + (f" ×{options.n_swarms} swarms" if options.n_swarms > 1 else "")
+        with progress.task(label, total=options.n_swarms * options.n_iterations) as tick:
+            for index in range(options.n_swarms):
+                swarm = start_c(jax.random.fold_in(key, index) if index else key, args, centre,
+                                use_centre)
+                try:
+                    for _ in range(n_chunks):
+                        done_before = int(swarm.iteration)
+                        swarm = advance_c(swarm, args)
+                        best = float(np.max(np.asarray(swarm.best_f)))
+                        history.append(best)
+                        tick(int(swarm.iteration) - done_before,
+                             status=f"swarm {index + 1}: ln P {best:.6g}")
+                except KeyboardInterrupt:
+                    interrupted_at = (f"swarm {index + 1} of {options.n_swarms}, iteration "
+                                      f"{int(swarm.iteration)} of {options.n_iterations}")
+                swarm_best.append(float(np.max(np.asarray(swarm.best_f))))
+                if best_swarm is None or swarm_best[-1] > max(swarm_best[:-1]):
+                    best_swarm = swarm
+                if interrupted_at is not None:
+                    break
+        swarm = best_swarm
 
         best_f = np.asarray(swarm.best_f)
         i_best = int(np.argmax(best_f))
@@ -186,8 +200,9 @@ class PSO(FitterPlugin):
             "spread": np.std(thetas, axis=0).tolist(),
             "best_unit": np.asarray(u_best).tolist(),
             "best_log_density_per_chunk": history,
-            "n_likelihood_calls": n * (iterations + 1),
+            "n_likelihood_calls": n * (iterations + 1) * len(swarm_best),
             "n_nonfinite": int(swarm.n_nonfinite),
+            "swarm_log_density": swarm_best,
             "interrupted": interrupted_at is not None,
         }
         if interrupted_at is not None:

@@ -36,6 +36,20 @@ def test_same_key_same_swarm(toy):
     assert a.diagnostics["spread"] != c.diagnostics["spread"]
 
 
+def test_independent_swarms_keep_the_best(toy):
+    """n_swarms runs swarms with their own keys; the first is the single-swarm run with the same
+    key, the result is the best swarm's, every swarm's best is reported."""
+    problem = toy()
+    short = {"n_particles": 6, "n_iterations": 4, "chunk": 2}   # too short to converge
+    one = Fitter(problem, quiet=True).run("pso", key=3, **short)
+    three = Fitter(problem, quiet=True).run("pso", key=3, n_swarms=3, **short)
+    bests = three.diagnostics["swarm_log_density"]
+    assert len(bests) == 3 and len(set(bests)) == 3
+    assert bests[0] == one.log_density
+    assert three.log_density == max(bests)
+    assert three.diagnostics["n_likelihood_calls"] == 3 * 6 * 5
+
+
 def test_init_from_starts_the_swarm_around_the_previous_best(toy):
     problem = toy()
     start = np.array([8.0, 3.0, -4.0])
@@ -57,6 +71,7 @@ def test_nan_region_is_avoided_and_counted(toy):
 
 @pytest.mark.parametrize("options,match", [
     ({"n_iterations": 0}, "option 'n_iterations' must be > 0"),
+    ({"n_swarms": 0}, "option 'n_swarms' must be > 0"),
     ({"inertia": -0.1}, "option 'inertia' must be ≥ 0"),
     ({"v_max": 2.0}, "option 'v_max' must be ≤ 1"),
 ])
