@@ -125,8 +125,8 @@ def _disk_magnification(areas, bad, rho, a1, settings):
     An inner circle whose contour stayed unresolved (``bad``; linking failures are rare, but with
     32 circles one in a few hundred near-caustic disks meets one, off by up to a factor 3.5) takes
     the mean magnification S(r)/(π r²) interpolated linearly in r between the nearest resolved
-    circles on either side (the limb counts as resolved), since that mean varies smoothly with r.
-    Returns (magnification, unresolved: the limb, or an inner circle with no resolved neighbour)."""
+    circles on either side (the limb counts as resolved, so every circle has a larger resolved
+    neighbour), since that mean varies smoothly with r. Returns (magnification, the limb's flag)."""
     _, weight = _ring_quadrature(settings.n_rings)
     radii = _radii(rho, settings)
     n = radii.shape[0]
@@ -136,13 +136,13 @@ def _disk_magnification(areas, bad, rho, a1, settings):
     left = jax.lax.cummax(jnp.where(good, index, -1))
     right = jax.lax.cummin(jnp.where(good, index, n), reverse=True)
     mean = areas / (jnp.pi * radii**2)
-    r_l, r_r = radii[jnp.clip(left, 0, n - 1)], radii[jnp.clip(right, 0, n - 1)]
-    m_l, m_r = mean[jnp.clip(left, 0, n - 1)], mean[jnp.clip(right, 0, n - 1)]
+    r_l, r_r = radii[left], radii[jnp.minimum(right, n - 1)]
+    m_l, m_r = mean[left], mean[jnp.minimum(right, n - 1)]
     # (a resolved circle is its own neighbour on both sides: no division by r_l − r_r = 0 there,
     # whose NaN would reach the gradient through the unused branch)
-    both = (left >= 0) & (right < n) & (left < right)
+    both = (right < n) & (left < right)
     fraction = jnp.where(both, (r_l - radii) / jnp.where(both, r_l - r_r, 1.0), 0.0)
-    filled = jnp.where(both, m_l + fraction * (m_r - m_l), jnp.where(left >= 0, m_l, m_r))
+    filled = m_l + fraction * (m_r - m_l)   # the innermost circles, with no smaller one: m_l
     areas = jnp.where(good, areas, filled * jnp.pi * radii**2)
     flux = (1.0 - a1) * areas[0] + a1 * jnp.sum(weight * areas[1:])
     return flux / (jnp.pi * rho**2 * (1.0 - a1 / 3.0)), bad[0]
@@ -177,7 +177,7 @@ def _sample_rings(w, z, m, rho, a1, settings):
 def _on_rings(ring, w, z, m, rho, a1, settings):
     """The magnification of ``_sample_rings`` with the limb angles held fixed (``ring``, and the
     inner circles' angles sampled again without derivative): differentiable in w, z, m, rho, a1
-    (the derivative the custom VJPs below give)."""
+    (the derivative the custom VJP of ``_full_where_needed`` gives)."""
     def uniform(_):
         return area_on_ring(ring, w, rho, z, m) / (jnp.pi * rho**2)
 
@@ -194,32 +194,15 @@ def _on_rings(ring, w, z, m, rho, a1, settings):
     return jax.lax.cond(a1 == 0, uniform, darkened, None)
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(5,))
-def _full(w, z, m, rho, a1, settings):
-    return _full_fwd(w, z, m, rho, a1, settings)[0]
-
-
-def _full_fwd(w, z, m, rho, a1, settings):
-    value, bad, rings = _sample_rings(w, z, m, rho, a1, settings)
-    return (value, bad), (rings, w, z, m, rho, a1)
-
-
-def _full_bwd(settings, saved, cotangents):
-    rings, *inputs = saved
-    _, pullback = jax.vjp(lambda *x: _on_rings(rings, *x, settings), *inputs)
-    return pullback(cotangents[0])
-
-
-_full.defvjp(_full_fwd, _full_bwd)
-
-
 def full_magnification(w, z, m, rho, a1, settings: FiniteSettings = DEFAULT):
     """Full-integral magnification of a disk (uniform when a1 = 0, else linear limb darkening).
 
     Returns (magnification, unresolved flag). Reverse-mode derivatives are those of the integral on
-    the final limb angles (``_on_rings``); forward mode is not available."""
-    value, bad = _full(w, z, m, rho, a1, settings)
-    return value, bad > 0
+    the final limb angles (``_on_rings``, through the batch's custom VJP with a batch of one);
+    forward mode is not available."""
+    values, bad = _full_where_needed(jnp.asarray(w, complex)[None], z, m, rho, a1,
+                                     jnp.ones(1, bool), settings)
+    return values[0], bad[0] > 0
 
 
 def _multipole_ok(multi, rho, settings):

@@ -163,13 +163,14 @@ class PSO(FitterPlugin):
             centre, use_centre = jnp.full((dim,), 0.5), jnp.array(False)
 
         n_chunks = -(-options.n_iterations // options.chunk)
-        history, swarm_best, best_swarm = [], [], None
+        swarm_best, best_swarm, best_history = [], None, []
         interrupted_at = None
         label = f"pso ×{n}" + (f" ×{options.n_swarms} swarms" if options.n_swarms > 1 else "")
         with progress.task(label, total=options.n_swarms * options.n_iterations) as tick:
             for index in range(options.n_swarms):
                 swarm = start_c(jax.random.fold_in(key, index) if index else key, args, centre,
                                 use_centre)
+                history = []
                 try:
                     for _ in range(n_chunks):
                         done_before = int(swarm.iteration)
@@ -183,7 +184,7 @@ class PSO(FitterPlugin):
                                       f"{int(swarm.iteration)} of {options.n_iterations}")
                 swarm_best.append(float(np.max(np.asarray(swarm.best_f))))
                 if best_swarm is None or swarm_best[-1] > max(swarm_best[:-1]):
-                    best_swarm = swarm
+                    best_swarm, best_history = swarm, history
                 if interrupted_at is not None:
                     break
         swarm = best_swarm
@@ -199,7 +200,7 @@ class PSO(FitterPlugin):
             "spread_unit": np.std(np.asarray(swarm.x), axis=0).tolist(),
             "spread": np.std(thetas, axis=0).tolist(),
             "best_unit": np.asarray(u_best).tolist(),
-            "best_log_density_per_chunk": history,
+            "best_log_density_per_chunk": best_history,
             "n_likelihood_calls": n * (iterations + 1) * len(swarm_best),
             "n_nonfinite": int(swarm.n_nonfinite),
             "swarm_log_density": swarm_best,
