@@ -1,7 +1,12 @@
 """Fitting one lens of a batch, in whatever process runs the task (a Dask worker, usually).
 
 The task is idempotent: a lens whose ``done.json`` marker exists is not fitted again, its stored row
-is returned. Otherwise the lens's problem is made from this process's template problem for the
+is returned. A lens is fitted by one task at a time: the task that creates ``claim.json`` (an
+exclusive create) fits it, keeping the claim's time stamp fresh; a second task for the same lens
+(a resumed batch started while a cancelled task of the interrupted run still runs on a worker, as
+Dask cannot stop a running function) waits for that fit and returns its row. A claim whose process
+is gone (same host) or whose time stamp is older than ``CLAIM_STALE_SECONDS`` (a worker on another
+host died) is taken over. Otherwise the lens's problem is made from this process's template problem for the
 batch with ``with_data``, so every lens of the same cutout shape is served by the dispatcher's memo
 (zero compiles after the first; the persistent cache serves the first one in later processes). Its
 result, row, figures and finally the marker are written atomically into ``OUT/lenses/<name>/``.
@@ -13,6 +18,7 @@ the executor can retry the task.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -29,6 +35,13 @@ from ..result import atomic_write
 DONE = "done.json"
 ROW = "row.json"
 ATTEMPTS = "attempts.jsonl"
+CLAIM = "claim.json"
+#: how often a fitting task refreshes its claim's time stamp, and the age at which a claim from
+#: another host counts as abandoned (on the claimant's own host a dead process is seen at once)
+CLAIM_HEARTBEAT_SECONDS = 10.0
+CLAIM_STALE_SECONDS = 120.0
+#: how often a task waiting on another task's fit of the same lens looks again
+CLAIM_POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -58,11 +71,26 @@ def fit_lens(task: LensTask) -> dict:
     lens_dir = Path(task.lens_dir)
     if (lens_dir / DONE).exists():
         return read_row(lens_dir)
+    lens_dir.mkdir(parents=True, exist_ok=True)
+    while not _take_claim(lens_dir, task.attempt):
+        # another live task is fitting this lens: its result is this task's result
+        if _wait_for_claimant(lens_dir):
+            log_event(lens_dir, "waited", task.attempt)
+            return read_row(lens_dir)
+    with _heartbeat(lens_dir):
+        try:
+            if is_done(lens_dir):  # the previous claimant finished between the check and the claim
+                return read_row(lens_dir)
+            return _fit_claimed(task, lens_dir)
+        finally:
+            (lens_dir / CLAIM).unlink(missing_ok=True)
+
+
+def _fit_claimed(task: LensTask, lens_dir: Path) -> dict:
     # before anything is built: the precision of the whole batch, whatever this process did before
     import jax
 
     jax.config.update("jax_enable_x64", task.x64)
-    lens_dir.mkdir(parents=True, exist_ok=True)
     log_event(lens_dir, "start", task.attempt)
     started = time.time()
     t0 = time.perf_counter()
@@ -86,6 +114,97 @@ def fit_lens(task: LensTask) -> dict:
     atomic_write(lens_dir / DONE, lambda fh: fh.write(marker.encode()))
     log_event(lens_dir, "done", task.attempt)
     return row
+
+
+def _take_claim(lens_dir: Path, attempt: int) -> bool:
+    """Create ``claim.json`` exclusively; False when another task holds it."""
+    text = json.dumps({"worker": worker_id(), "host": socket.gethostname(), "pid": os.getpid(),
+                       "attempt": attempt, "time": time.time()})
+    try:
+        fd = os.open(lens_dir / CLAIM, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+    return True
+
+
+def _wait_for_claimant(lens_dir: Path) -> bool:
+    """Wait while another task holds this lens's claim. True when that task finished the lens;
+    False when the claim was released without a result or was abandoned (and has been removed),
+    so the caller may claim the lens itself."""
+    claim = lens_dir / CLAIM
+    while True:
+        if is_done(lens_dir):
+            return True
+        try:
+            owner = json.loads(claim.read_text())
+            age = time.time() - claim.stat().st_mtime
+        except FileNotFoundError:
+            return is_done(lens_dir)
+        except json.JSONDecodeError:  # caught between the exclusive create and its write
+            time.sleep(CLAIM_POLL_SECONDS)
+            continue
+        if not _claimant_alive(owner, age):
+            _remove_abandoned_claim(claim, owner)
+            return is_done(lens_dir)
+        time.sleep(CLAIM_POLL_SECONDS)
+
+
+def _remove_abandoned_claim(claim: Path, owner: dict) -> None:
+    """Remove the claim found abandoned. The rename succeeds for one of several tasks that all
+    found it so; should the file renamed be a newer claim (another task removed the abandoned one
+    and claimed the lens in between), it is put back (``link`` fails if yet another claim exists)."""
+    taken = claim.with_name(f"claim.abandoned-{os.getpid()}-{time.time_ns()}")
+    try:
+        os.rename(claim, taken)
+    except FileNotFoundError:
+        return
+    try:
+        if json.loads(taken.read_text()) != owner:
+            with contextlib.suppress(FileExistsError):
+                os.link(taken, claim)
+    except json.JSONDecodeError:  # a newer claim caught before its write: put it back too
+        with contextlib.suppress(FileExistsError):
+            os.link(taken, claim)
+    finally:
+        taken.unlink()
+
+
+def _claimant_alive(owner: dict, age: float) -> bool:
+    if age > CLAIM_STALE_SECONDS:
+        return False
+    if owner.get("host") != socket.gethostname():
+        return True  # only its time stamp can tell
+    try:
+        os.kill(int(owner["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a live process of another user
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _heartbeat(lens_dir: Path):
+    """Refresh the claim's time stamp while the fit runs, so a task on another host waiting for
+    it does not take the lens over from a fit that is alive."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(CLAIM_HEARTBEAT_SECONDS):
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(lens_dir / CLAIM)
+
+    thread = threading.Thread(target=beat, daemon=True, name="lensframe-claim")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _problem_for(task: LensTask):

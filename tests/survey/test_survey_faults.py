@@ -118,17 +118,15 @@ def test_interrupted_batch_resumes_without_refitting_or_losing_a_lens(survey, tm
     assert signal.getsignal(signal.SIGINT) is previous_handler  # the batch's handler is removed
     assert first.interrupted
     assert first.summary["pending"] > 0, "the interrupt came after every lens had finished"
-    # tasks already running when the run was cancelled may still finish; let them
-    deadline = time.time() + 60
-    while any(client.processing().values()) and time.time() < deadline:
-        time.sleep(0.05)
+    # resumed at once: tasks that were running when the run was cancelled go on (Dask cannot stop
+    # a running function), and the second run must wait for those fits rather than repeat them
     done_before = {n for n in truths if (lenses_dir / n / "done.json").exists()}
 
     second = run_batch(settings, client=client, quiet=True)
 
     assert not second.interrupted
-    assert second.summary["done"] == 10 and second.summary["skipped_already_done"] == len(
-        done_before)
+    assert second.summary["done"] == 10
+    assert second.summary["skipped_already_done"] >= len(done_before)
     for name in truths:
         assert len(done_events(lenses_dir / name)) == 1, name
     with open(second.files["csv"], newline="") as fh:
