@@ -7,7 +7,9 @@ are mapped to the reals through the priors' bijections, so bounded parameters ne
 prior; the objective is −[ln L + ln π] at the mapped point (the maximum a posteriori in the
 parameters themselves, no Jacobian). All starts are ``vmap``ped and iterated in compiled chunks of ``chunk`` steps (a
 ``lax.scan``), so the progress bar moves between chunks without host callbacks in the program.
-The best start (lowest objective) is kept.
+The best start (lowest objective) is kept. After a stage that reports several optima
+(``candidate_theta``: ``pso`` with ``n_swarms`` > 1), the first starts are those optima, the rest
+jittered around the best.
 
 By default the starts run one after another, each stopping as soon as it converges: on a CPU a
 ``vmap``ped batch of starts costs more per start than a single one (the line search's while loop
@@ -70,6 +72,17 @@ def _batched(fn, batch):
         return jax.tree_util.tree_map(lambda x: x[None], fn(
             jax.tree_util.tree_map(lambda x: x[0], batch)))
     return jax.vmap(fn)(batch)
+
+
+def _other_candidates(previous, limit: int) -> np.ndarray:
+    """The previous stage's ``candidate_theta`` (best first) other than its best fit, at most
+    ``limit`` of them."""
+    candidates = previous.diagnostics.get("candidate_theta") if previous.diagnostics else None
+    if not candidates or limit <= 0:
+        return np.empty((0, len(previous.best_theta)))
+    candidates = np.asarray(candidates, dtype=float)
+    others = candidates[~np.all(np.isclose(candidates, np.asarray(previous.best_theta)), axis=1)]
+    return others[:limit]
 
 
 class LBFGS(FitterPlugin):
@@ -149,6 +162,12 @@ class LBFGS(FitterPlugin):
             centre = problem.to_unconstrained(jnp.asarray(init_from.best_theta), args)
             noise = jax.random.normal(jax.random.fold_in(key, 1), z0.shape) * options.jitter
             z0 = (centre[None, :] + noise).at[0].set(centre)
+            # the other optima a previous stage found (pso's swarms) are starts of their own
+            others = _other_candidates(init_from, options.n_starts - 1)
+            if len(others):
+                z_others = jax.vmap(lambda t: problem.to_unconstrained(t, args))(
+                    jnp.asarray(others, dtype=z0.dtype))
+                z0 = z0.at[1:1 + len(others)].set(z_others)
 
         group = options.n_starts if options.vectorize else 1
         n_chunks = -(-options.max_steps // options.chunk)

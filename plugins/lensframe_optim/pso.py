@@ -13,6 +13,13 @@ contract without velocity explosion. Velocities are clamped to ``v_max`` (unit-c
 particle crossing a wall of the cube is reflected back inside with its velocity component reversed,
 so every evaluated point lies inside the prior's support.
 
+With ``n_swarms`` > 1 the swarms run one after another with their own keys and the best is kept;
+``stratify = "<parameter>"`` confines swarm k of K to the k-th of K equal slices of that
+parameter's unit interval (equal prior mass; walls reflect as the cube's do), so the swarms explore
+different ranges of it instead of converging on one basin — stratified sampling (e.g. McKay,
+Beckman & Conover 1979) applied to the starts of a global search. Every swarm's best point is
+reported (``candidate_theta``, best first), and ``lbfgs`` after ``pso`` starts from each of them.
+
 The objective is ln p(θ | data) = ln L + ln π at θ = from_unit(x): the maximum a posteriori, as
 ``lbfgs`` finds, so the two chain naturally (``pso → lbfgs``). A NaN log-density counts as −∞ and
 is reported as ``n_nonfinite``. The swarm's evaluations are one batched call
@@ -54,6 +61,9 @@ class PSOOptions:
         "help": "pull c₂ towards the swarm's best (default 2.05 χ)"})
     v_max: float = field(default=0.5, metadata={
         "help": "largest velocity component, in unit-cube widths"})
+    stratify: str = field(default="", metadata={
+        "help": "a free parameter: swarm k of n_swarms stays in the k-th of n_swarms equal slices "
+                "of its prior (e.g. lens.theta_E), so the swarms search different ranges of it"})
     init_spread: float = field(default=0.05, metadata={
         "help": "with init_from: spread (unit-cube widths) of the swarm around the previous best"})
 
@@ -79,12 +89,25 @@ class Swarm(NamedTuple):
     n_nonfinite: jax.Array  # () NaN evaluations so far
 
 
-def _reflect(x, v):
-    """Fold positions that left [0, 1] back inside, reversing the velocity component."""
-    low, high = x < 0.0, x > 1.0
-    x = jnp.where(low, -x, jnp.where(high, 2.0 - x, x))
+def _reflect(x, v, lo, hi):
+    """Fold positions that left [lo, hi] (the unit cube, or a swarm's slice of it) back inside,
+    reversing the velocity component."""
+    low, high = x < lo, x > hi
+    x = jnp.where(low, 2.0 * lo - x, jnp.where(high, 2.0 * hi - x, x))
     v = jnp.where(low | high, -v, v)
-    return jnp.clip(x, _EDGE, 1.0 - _EDGE), v
+    return jnp.clip(x, lo + _EDGE, hi - _EDGE), v
+
+
+def strata(dim: int, index: int | None, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per swarm, the (lo, hi) corners of its box in the unit cube: the whole cube, or with a
+    stratified dimension ``index`` its k-th of n equal slices."""
+    boxes = []
+    for k in range(n):
+        lo, hi = np.zeros(dim), np.ones(dim)
+        if index is not None:
+            lo[index], hi[index] = k / n, (k + 1) / n
+        boxes.append((lo, hi))
+    return boxes
 
 
 def unit_of(problem, theta, args, iterations: int = 64):
@@ -109,6 +132,13 @@ class PSO(FitterPlugin):
     def run(self, problem, options, *, key, init_from, programs, progress):
         require_free_parameters(problem, "pso")
         n, dim = options.n_particles, problem.dim
+        stratified = None
+        if options.stratify:
+            names = list(problem.free_names)
+            if options.stratify not in names:
+                raise ValueError(f"fitter 'pso': option 'stratify' names '{options.stratify}', "
+                                 f"which is not a free parameter (free: {', '.join(names)})")
+            stratified = names.index(options.stratify)
 
         def evaluate(x, args):
             thetas = jax.vmap(lambda u: problem.from_unit(u, args))(x)
@@ -116,11 +146,13 @@ class PSO(FitterPlugin):
             bad = jnp.isnan(f) | (f == jnp.inf)
             return jnp.where(bad, -jnp.inf, f), jnp.sum(bad)
 
-        def start(key, args, centre, use_centre):
+        def start(key, args, centre, use_centre, lo, hi):
             k_x, k_around, k_v, k_next = jax.random.split(key, 4)
-            uniform = jax.random.uniform(k_x, (n, dim), minval=_EDGE, maxval=1.0 - _EDGE)
+            uniform = lo + (hi - lo) * jax.random.uniform(k_x, (n, dim), minval=_EDGE,
+                                                          maxval=1.0 - _EDGE)
+            centre = jnp.clip(centre, lo + _EDGE, hi - _EDGE)
             around = centre + options.init_spread * jax.random.normal(k_around, (n, dim))
-            around = jnp.clip(around, _EDGE, 1.0 - _EDGE).at[0].set(centre)
+            around = jnp.clip(around, lo + _EDGE, hi - _EDGE).at[0].set(centre)
             x = jnp.where(use_centre, around, uniform)
             # half the way to another random point (SPSO-2011 style): no initial bias
             target = jax.random.uniform(k_v, (n, dim))
@@ -128,7 +160,7 @@ class PSO(FitterPlugin):
             f, bad = evaluate(x, args)
             return Swarm(x, v, x, f, k_next, jnp.array(0), bad)
 
-        def advance(swarm, args):
+        def advance(swarm, args, lo, hi):
             def step(s):
                 k_r, k_next = jax.random.split(s.key)
                 r1, r2 = jax.random.uniform(k_r, (2, n, dim))
@@ -136,7 +168,7 @@ class PSO(FitterPlugin):
                 v = (options.inertia * s.v + options.cognitive * r1 * (s.best_x - s.x)
                      + options.social * r2 * (g[None, :] - s.x))
                 v = jnp.clip(v, -options.v_max, options.v_max)
-                x, v = _reflect(s.x + v, v)
+                x, v = _reflect(s.x + v, v, lo, hi)
                 f, bad = evaluate(x, args)
                 better = f > s.best_f
                 return Swarm(x, v, jnp.where(better[:, None], x, s.best_x),
@@ -163,18 +195,21 @@ class PSO(FitterPlugin):
             centre, use_centre = jnp.full((dim,), 0.5), jnp.array(False)
 
         n_chunks = -(-options.n_iterations // options.chunk)
-        swarm_best, best_swarm, best_history = [], None, []
+        swarm_best, swarm_u, best_swarm, best_history = [], [], None, []
+        boxes = [tuple(jnp.asarray(b, dtype=centre.dtype) for b in box)
+                 for box in strata(dim, stratified, options.n_swarms)]
         interrupted_at = None
         label = f"pso ×{n}" + (f" ×{options.n_swarms} swarms" if options.n_swarms > 1 else "")
         with progress.task(label, total=options.n_swarms * options.n_iterations) as tick:
             for index in range(options.n_swarms):
+                lo, hi = boxes[index]
                 swarm = start_c(jax.random.fold_in(key, index) if index else key, args, centre,
-                                use_centre)
+                                use_centre, lo, hi)
                 history = []
                 try:
                     for _ in range(n_chunks):
                         done_before = int(swarm.iteration)
-                        swarm = advance_c(swarm, args)
+                        swarm = advance_c(swarm, args, lo, hi)
                         best = float(np.max(np.asarray(swarm.best_f)))
                         history.append(best)
                         tick(int(swarm.iteration) - done_before,
@@ -183,6 +218,7 @@ class PSO(FitterPlugin):
                     interrupted_at = (f"swarm {index + 1} of {options.n_swarms}, iteration "
                                       f"{int(swarm.iteration)} of {options.n_iterations}")
                 swarm_best.append(float(np.max(np.asarray(swarm.best_f))))
+                swarm_u.append(swarm.best_x[int(np.argmax(np.asarray(swarm.best_f)))])
                 if best_swarm is None or swarm_best[-1] > max(swarm_best[:-1]):
                     best_swarm, best_history = swarm, history
                 if interrupted_at is not None:
@@ -194,6 +230,9 @@ class PSO(FitterPlugin):
         u_best = swarm.best_x[i_best]
         theta_best = np.asarray(problem.from_unit(u_best, args))
         thetas = np.asarray(jax.vmap(lambda u: problem.from_unit(u, args))(swarm.x))
+        order = np.argsort(swarm_best)[::-1]
+        candidates = np.asarray(jax.vmap(lambda u: problem.from_unit(u, args))(
+            jnp.stack(swarm_u)))[order]
         iterations = int(swarm.iteration)
         diagnostics = {
             "iterations": iterations, "n_particles": n,
@@ -204,6 +243,9 @@ class PSO(FitterPlugin):
             "n_likelihood_calls": n * (iterations + 1) * len(swarm_best),
             "n_nonfinite": int(swarm.n_nonfinite),
             "swarm_log_density": swarm_best,
+            # each swarm's best, best first: starts for a following lbfgs
+            "candidate_theta": candidates.tolist(),
+            "candidate_log_density": [swarm_best[i] for i in order],
             "interrupted": interrupted_at is not None,
         }
         if interrupted_at is not None:

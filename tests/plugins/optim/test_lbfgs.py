@@ -92,3 +92,22 @@ def test_same_key_same_result(toy):
     a, b = (fit.run("lbfgs", key=1, n_starts=2) for _ in range(2))
     assert a.diagnostics["steps"] == b.diagnostics["steps"]
     np.testing.assert_array_equal(a.best_theta, b.best_theta)
+
+
+def test_starts_from_every_optimum_a_previous_stage_reports(toy):
+    """After pso with several swarms, lbfgs's first starts are the swarms' bests. Checked where
+    it is exact: candidates inside a region where the likelihood is NaN are starts that cannot
+    move (their objective is +inf), so each ends where it began."""
+    from lensframe.result import FitResult
+
+    problem = toy(nan_below=1.5)
+    best = np.array([3.0, -0.5, 2.0])
+    stuck = np.array([[-4.0, 1.0, 0.0], [-8.0, 2.0, 5.0]])
+    previous = FitResult("pso", list(problem.free_names), best, problem.named(best), 0.0,
+                         diagnostics={"candidate_theta": [best.tolist(), *stuck.tolist()]})
+    result = Fitter(problem, quiet=True).run("lbfgs", key=0, init_from=previous, n_starts=4,
+                                             max_steps=50)
+    starts = np.array(result.diagnostics["start_theta"])
+    np.testing.assert_allclose(starts[1:3], stuck, rtol=1e-10)
+    assert result.diagnostics["best_start"] in (0, 3)
+    assert result.best_theta[0] >= 1.5

@@ -50,6 +50,35 @@ def test_independent_swarms_keep_the_best(toy):
     assert three.diagnostics["n_likelihood_calls"] == 3 * 6 * 5
 
 
+def test_stratified_swarms_each_search_their_own_slice(toy):
+    """stratify confines swarm k of K to the k-th slice of the parameter's prior: the swarm whose
+    slice holds the mode finds it, the others end at the wall of their slice nearest to it; each
+    swarm's best is reported, best first."""
+    problem = toy()
+    result = Fitter(problem, quiet=True).run("pso", key=0, n_swarms=3, stratify="point.p0",
+                                             **FAST)
+    low = gaussian_toy.MEAN[0] - gaussian_toy.HALF_WIDTH
+    width = 2 * gaussian_toy.HALF_WIDTH
+    candidates = np.array(result.diagnostics["candidate_theta"])
+    assert candidates.shape == (3, 3)
+    np.testing.assert_allclose(candidates[0], result.best_theta)
+    assert result.diagnostics["candidate_log_density"] == sorted(
+        result.diagnostics["swarm_log_density"], reverse=True)
+    # the mode (u = 0.5) lies in the middle slice; the outer swarms stop at u = 1/3 and 2/3
+    np.testing.assert_allclose(result.best_theta, gaussian_toy.MEAN, atol=1e-2)
+    walls = sorted((candidates[1:, 0] - low) / width)
+    np.testing.assert_allclose(walls, [1 / 3, 2 / 3], atol=1e-6)
+    unstratified = Fitter(problem, quiet=True).run("pso", key=0, n_swarms=3, **FAST)
+    # without slices all three swarms find the mode
+    np.testing.assert_allclose(np.array(unstratified.diagnostics["candidate_theta"])[:, 0],
+                               gaussian_toy.MEAN[0], atol=1e-2)
+
+
+def test_stratify_must_name_a_free_parameter(toy):
+    with pytest.raises(ValueError, match="option 'stratify' names 'lens.theta_E'.*point.p0"):
+        Fitter(toy(), quiet=True).run("pso", n_swarms=2, stratify="lens.theta_E", **FAST)
+
+
 def test_init_from_starts_the_swarm_around_the_previous_best(toy):
     problem = toy()
     start = np.array([8.0, 3.0, -4.0])
