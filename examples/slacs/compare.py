@@ -10,7 +10,10 @@ TinyLensGpu on the *same* lenses (and TinyLensGpu on all lenses of the table):
 - NMAD = 1.4826 · median(|δ − median(δ)|) of the fractional deviation δ = θ_E / bSIE − 1
   (the normalised median absolute deviation, a robust σ; Hoaglin, Mosteller & Tukey 1983),
 - the number of lenses off by more than 25 % (|δ| > 0.25, "catastrophic"),
-- lensframe's wall time per lens (from the table's ``wall_seconds``, and the run's throughput).
+- lensframe's wall time per lens (from the table's ``wall_seconds``, and the run's throughput),
+- how often lensframe and TinyLensGpu, fitting the same model to the same data, agree with each
+  other (within 5 % and 10 %): where both are off from Bolton's value by the same amount, the
+  model is the cause (or the data), not one search.
 
 Run from the repository root:
 
@@ -111,6 +114,11 @@ def report(out_dir: Path, joint_csv: Path) -> str:
              _line("lensframe", scores(ours.values())),
              _line("TinyLensGpu, same lenses", scores(theirs.values())),
              _line("TinyLensGpu, all lenses", scores(theirs_all.values()))]
+    versus = np.array(list(fractional_deviations(theta, tinylens).values()))
+    if versus.size:
+        lines.append(f"lensframe vs TinyLensGpu (same model): within 5 % on "
+                     f"{int(np.sum(np.abs(versus) <= 0.05))} of {versus.size}, within 10 % on "
+                     f"{int(np.sum(np.abs(versus) <= 0.10))}")
     if wall:
         w = np.array(list(wall.values()))
         lines.append(f"wall time per lens (one worker): median {np.median(w):.0f} s, "

@@ -119,6 +119,9 @@ def test_comparison_statistics_match_numpy_and_scipy(tmp_path):
     text = compare.report(tmp_path, JOINT)
     assert f"1 of {len(rows)} lenses fitted" in text
     assert "median 7 s" in text
+    versus = 1.02 * float(rows[0]["bSIE"]) / float(rows[0]["thetaE_lens_m"]) - 1.0
+    assert (f"within 5 % on {int(abs(versus) <= 0.05)} of 1, within 10 % on "
+            f"{int(abs(versus) <= 0.10)}") in text
 
 
 def _fit_three(tmp_path, names, crop, **fit):
