@@ -3,6 +3,9 @@ those MulensModel ships (``MulensModel/data/photometry_files/``), and magnitudes
 
 Format: whitespace-separated columns, ``#`` starts a comment, blank lines are skipped; the first
 three columns are read (time, value, error) and any further columns (e.g. a frame index) ignored.
+IPAC tables (the NASA Exoplanet Archive's format, e.g. MulensModel's OGLE-2003-BLG-235 files) are
+read too: their keyword lines (starting with a backslash) and column-header lines (starting with
+``|``) are skipped.
 
 Times: HJD (≈ 2.45e6) or HJD − 2450000 (≈ 1e3–1e4) are both accepted; everything is returned as
 HJD − 2450000 ("HJD'"), the axis t0 is given on. A file whose times exceed 2,400,000 is taken to be
@@ -85,7 +88,7 @@ def read_photometry(path, name: str | None = None, kind: str = "mag",
     with open(path, encoding="utf-8", errors="replace") as fh:
         for number, text in enumerate(fh, start=1):
             fields = text.split("#", 1)[0].split()
-            if not fields:
+            if not fields or fields[0][0] in "\\|":  # IPAC keyword and column-header lines
                 continue
             if len(fields) < 3:
                 raise DataError(f"{path}, line {number}: expected 3 columns (time, {kind}, error), "

@@ -34,6 +34,23 @@ def test_reads_mulensmodel_files_like_mulensmodel(name):
     assert phot.name == Path(name).stem
 
 
+@pytest.mark.parametrize("name,kind", [("OB03235_OGLE.tbl.txt", "mag"),
+                                       ("OB03235_MOA.tbl.txt", "flux")])
+def test_reads_ipac_tables_as_astropy_does(name, kind):
+    """MulensModel's OGLE-2003-BLG-235 files are IPAC tables (keyword and column-header lines)."""
+    import MulensModel
+    from astropy.io import ascii
+
+    path = Path(MulensModel.DATA_PATH) / "photometry_files" / "OB03235" / name
+    phot = read_photometry(path, kind=kind)
+    table = ascii.read(path, format="ipac")
+    time, value, error = (np.asarray(table[c], float) for c in table.colnames[:3])
+    assert phot.time.size == len(table) > 200
+    np.testing.assert_allclose(phot.time, time - 2450000.0, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(phot.value, value)
+    np.testing.assert_array_equal(phot.error, error)
+
+
 def test_full_hjd_and_flux_files(tmp_path):
     rows = "2457000.5 18.0 0.01\n2457001.5 17.5 0.02  # comment\n\n2457002.5 17.9 0.01\n"
     (tmp_path / "full.dat").write_text("# time mag err\n" + rows)
