@@ -47,7 +47,10 @@ def model_grid(likelihood, values, data):
 
 def light_curve_figure(likelihood, values, data, path, title=""):
     """Magnitude against time: each data set moved onto the first one's flux scale,
-    (F − F_b,k)/F_s,k · F_s,0 + F_b,0, the model on a dense grid, and (data − model) in σ below."""
+    (F − F_b,k)/F_s,k · F_s,0 + F_b,0, the model on a dense grid, and (data − model) in σ below.
+    When the data span more than 4 tE (years of baseline), a second column zooms on t0 ± tE.
+    The magnitude axis is set by the model and the bulk of the data (1st–99th percentile), so a
+    few faint difference-flux points with huge error bars cannot flatten the event."""
     plt = _pyplot()
     products = {k: np.asarray(v) for k, v in likelihood.products(values, data).items()}
     f_s, f_b = products["source_flux"], products["blend_flux"]
@@ -55,28 +58,57 @@ def light_curve_figure(likelihood, values, data, path, title=""):
     time = products["time"]
     sigma = 1.0 / np.sqrt(np.asarray(data["weight"]))
     grid, magnification = model_grid(likelihood, values, data)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 1]},
-                                      constrained_layout=True)
-    top.plot(grid, flux_to_mag(f_s[0] * magnification + f_b[0]), color="k", lw=1, zorder=3,
-             label="model")
+    model_mag = flux_to_mag(f_s[0] * magnification + f_b[0])
+    traj = values[likelihood.trajectory.name]
+    t0, tE = float(traj.get("t0", time.mean())), float(traj.get("tE", np.ptp(time)))
+    windows = [(time.min(), time.max())]
+    if np.ptp(time) > 4 * tE:
+        windows.append((max(t0 - tE, time.min()), min(t0 + tE, time.max())))
+    fig, axes = plt.subplots(2, len(windows), figsize=(10 if len(windows) == 1 else 14, 6.5),
+                             sharex="col", squeeze=False, gridspec_kw={"height_ratios": [3, 1]},
+                             constrained_layout=True)
+    sets = []
     for k, name in enumerate(likelihood.set_names):
         sel = member == k
         aligned = (products["data"][sel] - f_b[k]) / f_s[k] * f_s[0] + f_b[0]
-        mag = flux_to_mag(aligned)
         mag_err = 2.5 / np.log(10) * sigma[sel] * abs(f_s[0] / f_s[k]) / np.abs(aligned)
-        top.errorbar(time[sel], mag, mag_err, fmt=".", ms=3, lw=0.5, alpha=0.7, label=name)
-        bottom.errorbar(time[sel], products["normalized_residual"][sel], 1.0, fmt=".", ms=3,
-                        lw=0.5, alpha=0.7)
-    top.invert_yaxis()
-    top.set_ylabel(f"magnitude ({likelihood.set_names[0]} scale)")
-    top.legend(fontsize=8, ncol=2)
+        sets.append((name, sel, flux_to_mag(aligned), mag_err))
+    for column, (low, high) in enumerate(windows):
+        top, bottom = axes[0, column], axes[1, column]
+        shown = (grid >= low) & (grid <= high)
+        top.plot(grid[shown], model_mag[shown], color="k", lw=1, zorder=3, label="model")
+        in_window = []
+        for name, sel, mag, mag_err in sets:
+            at = (time[sel] >= low) & (time[sel] <= high)
+            top.errorbar(time[sel][at], mag[at], mag_err[at], fmt=".", ms=3, lw=0.5, alpha=0.7,
+                         label=name)
+            bottom.errorbar(time[sel][at], products["normalized_residual"][sel][at], 1.0,
+                            fmt=".", ms=3, lw=0.5, alpha=0.7)
+            in_window.append(mag[at])
+        top.set_ylim(*_magnitude_range(model_mag[shown], np.concatenate(in_window)))
+        bottom.axhline(0, color="k", lw=1)
+        bottom.set_xlabel("HJD − 2450000")
+        if column:
+            top.set_title("t0 ± tE")
+    axes[0, 0].set_ylabel(f"magnitude ({likelihood.set_names[0]} scale)")
+    axes[1, 0].set_ylabel("(data − model) / σ")
+    axes[0, 0].legend(fontsize=8, ncol=2)
     chi2 = float(np.sum(products["normalized_residual"] ** 2))
-    top.set_title((title + "\n" if title else "") + f"χ² = {chi2:.1f} for {time.size} points")
-    bottom.axhline(0, color="k", lw=1)
-    bottom.set_ylabel("(data − model) / σ")
-    bottom.set_xlabel("HJD − 2450000")
+    axes[0, 0].set_title((title + "\n" if title else "") + f"χ² = {chi2:.1f} for {time.size} points")
     return _save(fig, Path(path))
+
+
+def _magnitude_range(model_mag, data_mag):
+    """(faint, bright) limits of an inverted magnitude axis: the model's range and the data's 1st
+    to 99th percentile, padded by 10 %."""
+    finite = data_mag[np.isfinite(data_mag)]
+    values = [model_mag[np.isfinite(model_mag)]]
+    if finite.size:
+        values.append(np.percentile(finite, [1, 99]))
+    values = np.concatenate(values)
+    bright, faint = float(values.min()), float(values.max())
+    pad = 0.1 * max(faint - bright, 0.05)
+    return faint + pad, bright - pad
 
 
 def _caustic_points(profile, params):

@@ -248,3 +248,32 @@ def test_finite_source_knobs_are_options_checked_on_build(point_lens):
     for bad in ({"finite_tol": 2.0}, {"n_rings": 0}):
         with pytest.raises((ConfigError, ValueError), match=next(iter(bad))):
             Problem.build(components(), sets, likelihood="lightcurve", likelihood_options=bad)
+
+
+def test_light_curve_figure_zooms_on_the_event_and_ignores_wild_points(point_lens, tmp_path,
+                                                                       monkeypatch):
+    """Years of baseline (span > 4 tE): a second column shows t0 ± tE; one point 10 magnitudes
+    off does not set the magnitude axis."""
+    import matplotlib.figure
+    from lensframe_micro import lightcurve_plots
+
+    sets = mock_sets()
+    rng = np.random.default_rng(0)
+    baseline = np.sort(rng.uniform(5000.0, 6900.0, 80))
+    sets["C"] = {"time": baseline, "mag": 19.0 + rng.normal(scale=0.02, size=80),
+                 "error": np.full(80, 0.02)}
+    sets["C"]["mag"][5] = 29.0
+    problem = Problem.build(components(), sets, likelihood="lightcurve")
+    values = problem.values(jnp.zeros(0), problem.args)
+    figures = []
+    monkeypatch.setattr(lightcurve_plots, "_save", lambda fig, path: figures.append(fig) or path)
+    lightcurve_plots.light_curve_figure(problem.likelihood, values, problem.args["data"],
+                                        tmp_path / "lc.png")
+    (fig,) = figures
+    assert isinstance(fig, matplotlib.figure.Figure)
+    full, zoom = fig.axes[0], fig.axes[1]
+    assert zoom.get_title() == "t0 ± tE"
+    np.testing.assert_allclose(zoom.get_xlim(), [TRUTH["t0"] - TRUTH["tE"],
+                                                 TRUTH["t0"] + TRUTH["tE"]], atol=3.0)
+    faint, bright = full.get_ylim()
+    assert faint > bright and faint < 25.0   # inverted, and the 29 mag point is off the axis
