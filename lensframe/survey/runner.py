@@ -163,14 +163,13 @@ def _remove_abandoned_claim(claim: Path, owner: dict) -> None:
     except FileNotFoundError:
         return
     try:
-        if json.loads(taken.read_text()) != owner:
-            with contextlib.suppress(FileExistsError):
-                os.link(taken, claim)
-    except json.JSONDecodeError:  # a newer claim caught before its write: put it back too
+        newer = json.loads(taken.read_text()) != owner
+    except json.JSONDecodeError:  # a newer claim caught before its write
+        newer = True
+    if newer:
         with contextlib.suppress(FileExistsError):
             os.link(taken, claim)
-    finally:
-        taken.unlink()
+    taken.unlink()
 
 
 def _claimant_alive(owner: dict, age: float) -> bool:

@@ -33,11 +33,16 @@ def _pyplot():
     return plt
 
 
+def _t0_te(likelihood, values, time):
+    """The trajectory's (t0, tE), or the data's mid-time and span for one without them."""
+    traj = values[likelihood.trajectory.name]
+    return float(traj.get("t0", time.mean())), float(traj.get("tE", np.ptp(time)))
+
+
 def model_grid(likelihood, values, data):
     """Dense epochs over the data's span, refined around t0 where anomalies are, and A there."""
     time = np.asarray(data["time"])
-    traj = values[likelihood.trajectory.name]
-    t0, tE = float(traj.get("t0", time.mean())), float(traj.get("tE", np.ptp(time)))
+    t0, tE = _t0_te(likelihood, values, time)
     wide = np.linspace(time.min(), time.max(), _GRID // 2)
     near = np.linspace(t0 - 2 * tE, t0 + 2 * tE, _GRID // 2)
     grid = np.unique(np.concatenate([wide, near[(near > time.min()) & (near < time.max())]]))
@@ -59,8 +64,7 @@ def light_curve_figure(likelihood, values, data, path, title=""):
     sigma = 1.0 / np.sqrt(np.asarray(data["weight"]))
     grid, magnification = model_grid(likelihood, values, data)
     model_mag = flux_to_mag(f_s[0] * magnification + f_b[0])
-    traj = values[likelihood.trajectory.name]
-    t0, tE = float(traj.get("t0", time.mean())), float(traj.get("tE", np.ptp(time)))
+    t0, tE = _t0_te(likelihood, values, time)
     windows = [(time.min(), time.max())]
     if np.ptp(time) > 4 * tE:
         windows.append((max(t0 - tE, time.min()), min(t0 + tE, time.max())))

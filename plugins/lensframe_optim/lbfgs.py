@@ -75,14 +75,10 @@ def _batched(fn, batch):
 
 
 def _other_candidates(previous, limit: int) -> np.ndarray:
-    """The previous stage's ``candidate_theta`` (best first) other than its best fit, at most
-    ``limit`` of them."""
-    candidates = previous.diagnostics.get("candidate_theta") if previous.diagnostics else None
-    if not candidates or limit <= 0:
-        return np.empty((0, len(previous.best_theta)))
-    candidates = np.asarray(candidates, dtype=float)
-    others = candidates[~np.all(np.isclose(candidates, np.asarray(previous.best_theta)), axis=1)]
-    return others[:limit]
+    """The previous stage's ``candidate_theta`` after its first (the best fit, already a start),
+    at most ``limit`` of them."""
+    candidates = (previous.diagnostics or {}).get("candidate_theta") or [previous.best_theta]
+    return np.asarray(candidates, dtype=float).reshape(len(candidates), -1)[1:1 + max(limit, 0)]
 
 
 class LBFGS(FitterPlugin):

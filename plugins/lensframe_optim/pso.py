@@ -195,7 +195,7 @@ class PSO(FitterPlugin):
             centre, use_centre = jnp.full((dim,), 0.5), jnp.array(False)
 
         n_chunks = -(-options.n_iterations // options.chunk)
-        swarm_best, swarm_u, best_swarm, best_history = [], [], None, []
+        swarm_best, swarm_u, best_swarm, best_history, calls = [], [], None, [], 0
         boxes = [tuple(jnp.asarray(b, dtype=centre.dtype) for b in box)
                  for box in strata(dim, stratified, options.n_swarms)]
         interrupted_at = None
@@ -219,20 +219,18 @@ class PSO(FitterPlugin):
                                       f"{int(swarm.iteration)} of {options.n_iterations}")
                 swarm_best.append(float(np.max(np.asarray(swarm.best_f))))
                 swarm_u.append(swarm.best_x[int(np.argmax(np.asarray(swarm.best_f)))])
+                calls += n * (int(swarm.iteration) + 1)
                 if best_swarm is None or swarm_best[-1] > max(swarm_best[:-1]):
                     best_swarm, best_history = swarm, history
                 if interrupted_at is not None:
                     break
         swarm = best_swarm
 
-        best_f = np.asarray(swarm.best_f)
-        i_best = int(np.argmax(best_f))
-        u_best = swarm.best_x[i_best]
-        theta_best = np.asarray(problem.from_unit(u_best, args))
         thetas = np.asarray(jax.vmap(lambda u: problem.from_unit(u, args))(swarm.x))
         order = np.argsort(swarm_best)[::-1]
         candidates = np.asarray(jax.vmap(lambda u: problem.from_unit(u, args))(
             jnp.stack(swarm_u)))[order]
+        theta_best, u_best = candidates[0], swarm_u[order[0]]
         iterations = int(swarm.iteration)
         diagnostics = {
             "iterations": iterations, "n_particles": n,
@@ -240,7 +238,7 @@ class PSO(FitterPlugin):
             "spread": np.std(thetas, axis=0).tolist(),
             "best_unit": np.asarray(u_best).tolist(),
             "best_log_density_per_chunk": best_history,
-            "n_likelihood_calls": n * (iterations + 1) * len(swarm_best),
+            "n_likelihood_calls": calls,
             "n_nonfinite": int(swarm.n_nonfinite),
             "swarm_log_density": swarm_best,
             # each swarm's best, best first: starts for a following lbfgs
@@ -251,5 +249,5 @@ class PSO(FitterPlugin):
         if interrupted_at is not None:
             diagnostics["interrupted_at"] = interrupted_at
         return FitResult(fitter="pso", free_names=list(problem.free_names), best_theta=theta_best,
-                         best_fit=problem.named(theta_best), log_density=float(best_f[i_best]),
+                         best_fit=problem.named(theta_best), log_density=swarm_best[order[0]],
                          diagnostics=diagnostics)
