@@ -54,7 +54,7 @@ import numpy as np
 from .contour import area_on_ring, sample_ring
 from .caustics import caustics
 from .multipole import limb_counts_agree, multipole
-from .point import point_magnification
+from .point import in_blocks, point_magnification
 
 
 @dataclass(frozen=True)
@@ -273,8 +273,9 @@ def magnification_batch(w, z, m, rho, a1=0.0, settings: FiniteSettings = DEFAULT
     if w.shape[0] == 0:
         return jnp.zeros(0), {"full": jnp.zeros(0, bool), "unresolved": jnp.zeros(0, bool)}
     safe_rho = jnp.where(rho > 0, rho, 1e-3)
-    multi = jax.vmap(partial(multipole, limb_check=False), in_axes=(0, None, None, None, None))(
-        w, z, m, safe_rho, a1)
+    # in blocks: each block's root solves stop with its slowest member (point.in_blocks)
+    multi = in_blocks(lambda wi: multipole(wi, z, m, safe_rho, a1, limb_check=False), w,
+                      block=settings.chunk)
     # the limb's image counts (multipole's limb_check) only where the caustics are near enough
     # to matter and the rest of the test passes: far disks cannot have a caustic on the limb
     ok = jax.vmap(_multipole_ok, in_axes=(0, None, None))(multi, safe_rho, settings)

@@ -48,32 +48,50 @@ RESIDUAL_TOL = 1e-13
 DUPLICATE_TOL = 1e-8
 #: cap of one image's magnification 1/|det J| (reached only within ~1e-20 θ_E of a fold caustic)
 MAX_IMAGE_MAGNIFICATION = 1e10
+#: source positions per vmapped block in batched evaluations (``in_blocks``)
+BLOCK = 16
+
+
+def _lens_sums(zi, z, m):
+    """(Σ_k m_k / conj(zi − z_k), Σ_k m_k / conj(zi − z_k)²) at ``zi`` (complex, any shape), in real
+    arithmetic: each 1/conj(d) is d/|d|². XLA's complex division on a CPU is Smith's guarded method,
+    several times the work; with the Aberth step written the same way (roots._aberth_step) a
+    batch of 10^4 binary magnifications took 1.45× less time (same process, interleaved runs)."""
+    xr, xi = zi.real[..., None], zi.imag[..., None]
+    dr, di = xr - z.real, xi - z.imag
+    d2 = dr * dr + di * di
+    ur, ui = m * dr / d2, m * di / d2
+    u = jax.lax.complex(jnp.sum(ur, axis=-1), jnp.sum(ui, axis=-1))
+    g = jax.lax.complex(jnp.sum((ur * dr - ui * di) / d2, axis=-1),
+                        jnp.sum((ur * di + ui * dr) / d2, axis=-1))
+    return u, g
 
 
 def _shear(zi, z, m):
     """g(zi) = Σ_k m_k / conj(zi − z_k)²  (zi may have any shape)."""
-    d = jnp.conj(zi[..., None] - z)
-    return jnp.sum(m / (d * d), axis=-1)
+    return _lens_sums(zi, z, m)[1]
 
 
 def _residual(zi, w, z, m):
     """F(zi) = zi − w − Σ_k m_k / conj(zi − z_k)."""
-    return zi - w - jnp.sum(m / jnp.conj(zi[..., None] - z), axis=-1)
+    return zi - w - _lens_sums(zi, z, m)[0]
 
 
 def jacobian_determinant(zi, z, m):
     """det J = 1 − |Σ_k m_k / conj(zi − z_k)²|² of the lens mapping at image-plane points ``zi``
     (complex, any shape); z complex (n,) lens positions, m real (n,) masses."""
     g = _shear(jnp.asarray(zi, complex), jnp.asarray(z, complex), jnp.asarray(m, float))
-    return 1.0 - jnp.abs(g) ** 2
+    return 1.0 - (g.real * g.real + g.imag * g.imag)
 
 
 def _newton_step(zi, w, z, m):
-    f = _residual(zi, w, z, m)
-    g = _shear(zi, z, m)
-    det = 1.0 - jnp.abs(g) ** 2
+    """The lens equation's Newton step δ = (−F + g F̄)/(1 − |g|²) at ``zi``."""
+    u, g = _lens_sums(zi, z, m)
+    fr, fi = zi.real - w.real - u.real, zi.imag - w.imag - u.imag
+    gr, gi = g.real, g.imag
+    det = 1.0 - gr * gr - gi * gi
     det = jnp.where(det == 0, 1e-300, det)
-    return (-f + g * jnp.conj(f)) / det
+    return jax.lax.complex((-fr + gr * fr + gi * fi) / det, (-fi + gi * fr - gr * fi) / det)
 
 
 def _classify(roots, w, z, m):
@@ -145,8 +163,8 @@ def with_implicit_derivatives(images, is_image, w, z, m):
     differentiable = is_image & ~steep
     f = _residual(images, w, z, m)
     g = _shear(images, z, m)
-    det = jnp.where(differentiable, 1.0 - jnp.abs(g) ** 2, 1.0)
-    implicit = (-f + g * jnp.conj(f)) / det
+    det = jnp.where(differentiable, 1.0 - (g.real * g.real + g.imag * g.imag), 1.0)
+    implicit = (-f + g * jnp.conj(f)) * (1.0 / det)   # a real divisor: no complex division
     return images + jnp.where(differentiable, implicit, 0.0)
 
 
@@ -175,3 +193,13 @@ def point_lens_magnification(u):
     safe = jnp.where(u > 0, u, 1.0)
     a = (safe**2 + 2.0) / (safe * jnp.sqrt(safe**2 + 4.0))
     return jnp.where(u > 0, jnp.minimum(a, 2 * MAX_IMAGE_MAGNIFICATION), 2 * MAX_IMAGE_MAGNIFICATION)
+
+
+def in_blocks(fn, *args, block: int = BLOCK):
+    """``fn`` over the leading axis of ``args`` (arrays or pytrees), vmapped within blocks of
+    ``block`` points that run one after another (``lax.map``). Under a plain ``vmap`` the Aberth
+    loop runs until the slowest of *all* points converges (7–13 iterations typical, up to 22 on
+    10^4 random binaries); in blocks, until the slowest of each block. Measured on 10^4 binary
+    magnifications, same process: blocks of 16–50 took ~1.3× less time than one vmap, 200 none."""
+    return jax.lax.map(lambda a: fn(*a), args, batch_size=block)
+

@@ -18,6 +18,7 @@ from . import finite, params
 from .caustics import caustics as _caustics
 from .lenses import binary_lenses, triple_lenses
 from .point import images as _images
+from .point import in_blocks
 from .point import point_lens_magnification
 
 
@@ -25,7 +26,7 @@ def _over_positions(fn, y1, y2):
     """Apply ``fn(w)`` (one complex position → pytree) at every position of broadcast y1, y2."""
     y1, y2 = jnp.broadcast_arrays(jnp.asarray(y1, float), jnp.asarray(y2, float))
     w = (y1 + 1j * y2).reshape(-1)
-    out = jax.vmap(fn)(w)
+    out = in_blocks(fn, w)
     return jax.tree_util.tree_map(lambda a: a.reshape(y1.shape + a.shape[1:]), out)
 
 
