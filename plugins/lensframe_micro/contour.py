@@ -28,20 +28,20 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .point import image_positions, with_implicit_derivatives
+from .point import abs2, image_positions, lens_sums, with_implicit_derivatives
 
 _TWO_PI = 2.0 * jnp.pi
 
 
 def _limb_geometry(roots, real, direction, radius, z, m):
     """(roots, real, tangent dz/dθ, parity) at the limb point of unit ``direction``."""
-    psi = jnp.sum(m / (roots[:, None] - z) ** 2, axis=1)
-    det = 1.0 - jnp.abs(psi) ** 2
+    psi = jnp.conj(lens_sums(roots, z, m)[1])      # Σ m_k/(z − z_k)², in real arithmetic
+    det = 1.0 - abs2(psi)
     # exactly on a critical curve the tangent is infinite; a tiny det keeps it finite and the
     # refinement treats the interval as unresolved
     safe_det = jnp.where(jnp.abs(det) > 1e-300, det, 1e-300)
     dw = 1j * radius * direction
-    tangent = (dw - jnp.conj(psi) * jnp.conj(dw)) / safe_det
+    tangent = (dw - jnp.conj(psi) * jnp.conj(dw)) * (1.0 / safe_det)
     return roots, real, jnp.where(real, tangent, 0.0), jnp.where(det >= 0, 1.0, -1.0)
 
 
@@ -67,7 +67,7 @@ _resolve = jax.vmap(_limb_images_again, in_axes=(0, 0, 0, None, None, None, None
 def _match(roots_a, roots_b):
     """perm with roots_b[perm[i]] the root linked to roots_a[i] (greedy nearest pairs)."""
     deg = roots_a.shape[0]
-    dist = jnp.abs(roots_a[:, None] - roots_b[None, :])
+    dist = abs2(roots_a[:, None] - roots_b[None, :])     # squared: only compared
 
     def take(_, carry):
         dist, perm = carry
@@ -85,11 +85,11 @@ def _cross(a, b):
 def _junctions(pos, alive, parity):
     """Chord areas joining image pairs that appear/disappear, and their squared lengths."""
     pair = alive[:, None] & alive[None, :] & (parity[:, None] != parity[None, :])
-    dist = jnp.where(pair, jnp.abs(pos[:, None] - pos[None, :]), jnp.inf)
+    dist = jnp.where(pair, abs2(pos[:, None] - pos[None, :]), jnp.inf)   # squared
     partner = jnp.argmin(dist, axis=1)
     found = jnp.isfinite(jnp.min(dist, axis=1))
     area = jnp.where(alive & found, 0.25 * parity * _cross(pos, pos[partner]), 0.0)
-    length2 = jnp.where(alive & found, jnp.abs(pos - pos[partner]) ** 2, 0.0)
+    length2 = jnp.where(alive & found, abs2(pos - pos[partner]), 0.0)
     return jnp.sum(area), jnp.sum(length2), jnp.any(alive & ~found)
 
 
@@ -112,7 +112,7 @@ def _interval(a, b, h):
     # unresolved linking (parity flip on a linked pair, or an unpaired appearing image) makes the
     # interval's error the spread of its roots so that refinement goes there first
     confused = jnp.any(both & (pa != pb)) | gone_bad | new_bad
-    spread = jnp.sum(jnp.where(ra | rb, jnp.abs(za - zb) ** 2, 0.0))
+    spread = jnp.sum(jnp.where(ra | rb, abs2(za - zb), 0.0))
     error = error + gone_len2 + new_len2 + jnp.where(confused, spread + 1e-300, 0.0)
     return area, error, confused
 

@@ -52,7 +52,12 @@ MAX_IMAGE_MAGNIFICATION = 1e10
 BLOCK = 16
 
 
-def _lens_sums(zi, z, m):
+def abs2(c):
+    """|c|² of complex ``c``."""
+    return c.real * c.real + c.imag * c.imag
+
+
+def lens_sums(zi, z, m):
     """(Σ_k m_k / conj(zi − z_k), Σ_k m_k / conj(zi − z_k)²) at ``zi`` (complex, any shape), in real
     arithmetic: each 1/conj(d) is d/|d|². XLA's complex division on a CPU is Smith's guarded method,
     several times the work; with the Aberth step written the same way (roots._aberth_step) a
@@ -69,24 +74,24 @@ def _lens_sums(zi, z, m):
 
 def _shear(zi, z, m):
     """g(zi) = Σ_k m_k / conj(zi − z_k)²  (zi may have any shape)."""
-    return _lens_sums(zi, z, m)[1]
+    return lens_sums(zi, z, m)[1]
 
 
 def _residual(zi, w, z, m):
     """F(zi) = zi − w − Σ_k m_k / conj(zi − z_k)."""
-    return zi - w - _lens_sums(zi, z, m)[0]
+    return zi - w - lens_sums(zi, z, m)[0]
 
 
 def jacobian_determinant(zi, z, m):
     """det J = 1 − |Σ_k m_k / conj(zi − z_k)²|² of the lens mapping at image-plane points ``zi``
     (complex, any shape); z complex (n,) lens positions, m real (n,) masses."""
     g = _shear(jnp.asarray(zi, complex), jnp.asarray(z, complex), jnp.asarray(m, float))
-    return 1.0 - (g.real * g.real + g.imag * g.imag)
+    return 1.0 - abs2(g)
 
 
 def _newton_step(zi, w, z, m):
     """The lens equation's Newton step δ = (−F + g F̄)/(1 − |g|²) at ``zi``."""
-    u, g = _lens_sums(zi, z, m)
+    u, g = lens_sums(zi, z, m)
     fr, fi = zi.real - w.real - u.real, zi.imag - w.imag - u.imag
     gr, gi = g.real, g.imag
     det = 1.0 - gr * gr - gi * gi
@@ -101,24 +106,24 @@ def _classify(roots, w, z, m):
     converged (last step or residual small, see the module docstring) to a point that no root of the
     same parity with a smaller initial Newton distance also reached (a false root polished onto a
     true image is a duplicate)."""
-    initial = jnp.abs(_newton_step(roots, w, z, m))
-
-    def polish(_, x):
-        step = _newton_step(x, w, z, m)
-        return x + jnp.where(jnp.isfinite(step), step, 0.0)
-
-    polished = jax.lax.fori_loop(0, N_POLISH - 1, polish, roots)
+    # squared moduli where only comparisons need them, sqrt(re² + im²) elsewhere: jnp.abs of a
+    # complex number is an overflow-guarded hypot, several times the work under vmap
+    initial = abs2(_newton_step(roots, w, z, m))
+    polished = roots
+    for _ in range(N_POLISH - 1):    # unrolled: a handful of steps fuse better than a loop's body
+        step = _newton_step(polished, w, z, m)
+        polished = polished + jnp.where(jnp.isfinite(step), step, 0.0)
     last = _newton_step(polished, w, z, m)
     polished = polished + jnp.where(jnp.isfinite(last), last, 0.0)
-    scale = 1.0 + jnp.abs(polished)
-    size = scale + jnp.abs(w) + jnp.sum(m / jnp.abs(polished[:, None] - z), axis=1)
-    residual = jnp.abs(_residual(polished, w, z, m))
-    converged = jnp.isfinite(last) & ((jnp.abs(last) < CONVERGED_TOL * scale)
-                                      | (residual < RESIDUAL_TOL * size))
+    scale = 1.0 + jnp.sqrt(abs2(polished))
+    size = scale + jnp.sqrt(abs2(w)) + jnp.sum(m / jnp.sqrt(abs2(polished[:, None] - z)), axis=1)
+    residual2 = abs2(_residual(polished, w, z, m))
+    converged = jnp.isfinite(last) & ((abs2(last) < (CONVERGED_TOL * scale) ** 2)
+                                      | (residual2 < (RESIDUAL_TOL * size) ** 2))
     deg = roots.shape[0]
     index = jnp.arange(deg)
     parity = jacobian_determinant(polished, z, m) >= 0
-    same = ((jnp.abs(polished[:, None] - polished[None, :]) < DUPLICATE_TOL * scale[:, None])
+    same = ((abs2(polished[:, None] - polished[None, :]) < (DUPLICATE_TOL * scale[:, None]) ** 2)
             & (parity[:, None] == parity[None, :]))
     earlier = (initial[None, :] < initial[:, None]) | (
         (initial[None, :] == initial[:, None]) & (index[None, :] < index[:, None]))
