@@ -12,9 +12,9 @@ import pytest  # noqa: E402
 
 from lensframe_micro.caustics import caustics  # noqa: E402
 from lensframe_micro.lenses import binary_lenses, triple_lenses  # noqa: E402
-from lensframe_micro.point import (MAX_IMAGE_MAGNIFICATION, image_positions, images,  # noqa: E402
-                                   jacobian_determinant, point_lens_magnification,
-                                   point_magnification)
+from lensframe_micro.point import (MAX_IMAGE_MAGNIFICATION, abs2, image_positions,  # noqa: E402
+                                   images, in_blocks, jacobian_determinant,
+                                   point_lens_magnification, point_magnification)
 from lensframe_micro.polynomial import lens_polynomial  # noqa: E402
 
 VBM = pytest.importorskip("VBMicrolensing")
@@ -236,3 +236,32 @@ def test_image_positions_vmap_and_jit_agree():
     for k in range(2):
         np.testing.assert_allclose(np.asarray(jitted[0][k]), np.asarray(eager[k][0]), atol=1e-12)
         np.testing.assert_array_equal(np.asarray(jitted[1][k]), np.asarray(eager[k][1]))
+
+
+@pytest.mark.parametrize("n", [0, 1, 37])
+def test_blocks_give_what_one_vmap_gives(n):
+    """``in_blocks`` (a lax.map of vmapped blocks, the last one partial) returns, point for point,
+    what a single vmap over all points returns, magnifications and their gradients alike."""
+    rng = np.random.default_rng(n)
+    s = jnp.asarray(10 ** rng.uniform(-0.5, 0.5, n))
+    q = jnp.asarray(10 ** rng.uniform(-4, 0, n))
+    w = jnp.asarray(rng.uniform(-1.5, 1.5, n) + 1j * rng.uniform(-1.5, 1.5, n))
+
+    def one(s, q, w):
+        return point_magnification(w, *binary_lenses(s, q))
+
+    blocked = jax.jit(lambda *a: in_blocks(one, *a, block=16))(s, q, w)
+    plain = jax.jit(jax.vmap(one))(s, q, w)
+    assert blocked.shape == (n,)
+    np.testing.assert_allclose(np.asarray(blocked), np.asarray(plain), rtol=1e-12)
+    grad = jax.grad(one, argnums=(0, 1))
+    g_blocked = jax.jit(lambda *a: in_blocks(grad, *a, block=16))(s, q, w)
+    g_plain = jax.jit(jax.vmap(grad))(s, q, w)
+    for a, b in zip(g_blocked, g_plain):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)
+
+
+def test_abs2_is_the_squared_modulus():
+    c = jnp.asarray([3 + 4j, -1e-200 + 0j, 0j, 2.5 - 1e150j])
+    np.testing.assert_allclose(np.asarray(abs2(c)), np.abs(np.asarray(c)) ** 2, rtol=1e-15)
+
