@@ -1,6 +1,7 @@
 """Imaging likelihood: one lens plane, lens light plus lensed source, PSF, noise map, mask.
 
-Model (lenstronomy's conventions, docs/conventions.md): each pixel is split into s × s sub-pixels,
+Model (lenstronomy's conventions, docs/conventions.md): each pixel is split into s × s sub-pixels
+(optionally more, ``central_supersampling``, in a ``central_pixels`` square at the centre),
 rays are traced β = θ − Σ α_k(θ) through every mass component, light components in the lens plane
 are evaluated at θ and those in the source plane at β, sub-pixels are averaged back to pixels and the
 image is convolved with the PSF by FFT (zero padding, so nothing wraps round the edges). Amplitudes
@@ -48,9 +49,19 @@ def _central_crop(size, *arrays):
 class ImagingOptions:
     supersampling: int = field(default=2, metadata={"help": "sub-pixels per pixel side"})
     solver: str = field(default="wls", metadata={"help": "linear solver for amplitudes"})
+    central_pixels: int = field(default=0, metadata={
+        "help": "side (odd, pixels) of a square at the image centre rendered with "
+                "central_supersampling instead (a galaxy's cusp); 0 = none"})
+    central_supersampling: int = field(default=4, metadata={
+        "help": "sub-pixels per pixel side inside the central square"})
 
     def __post_init__(self):
         positive("supersampling", self.supersampling)
+        positive("central_supersampling", self.central_supersampling)
+        positive("central_pixels", self.central_pixels, allow_zero=True)
+        if self.central_pixels % 2 == 0 and self.central_pixels:
+            raise ValueError(f"option 'central_pixels' must be odd (a square centred on the "
+                             f"centre pixel) or 0, got {self.central_pixels}")
 
 
 def subpixel_grid(shape, pixel_scale, origin, factor):
@@ -180,6 +191,9 @@ class ImagingLikelihood(Likelihood):
                             f"≤ 0 (first at row {i}, column {j}); noise must be a positive σ")
         if not mask.any():
             raise DataError("data: every pixel is masked")
+        if self.options.central_pixels > min(image.shape):
+            raise DataError(f"likelihood.central_pixels: {self.options.central_pixels} is larger "
+                            f"than the image ({image.shape[0]}×{image.shape[1]} pixels)")
         pixel_scale = float(np.asarray(raw["pixel_scale"], float))
         if not pixel_scale > 0:
             raise DataError(f"data.pixel_scale: must be > 0 arcsec, got {pixel_scale}")
@@ -224,10 +238,10 @@ class ImagingLikelihood(Likelihood):
         return int(np.sum(np.asarray(data["weights"]) > 0)) - n_free - len(self.linear_keys)
 
     # -- traced ----------------------------------------------------------------------------------
-    def _images(self, values, data):
-        """(fixed image, [column per linear amplitude]) after binning and PSF convolution."""
-        factor = self.options.supersampling
-        x, y = subpixel_grid(data["image"].shape, data["pixel_scale"], data["origin"], factor)
+    def _render(self, values, x, y):
+        """Surface brightness (per arcsec²) at the points (x, y): a stack (k, *x.shape) of the
+        fixed light's sum (first, if any component has no linear amplitude) and one image per
+        linear amplitude (that amplitude 1, the others 0); and whether the fixed image is there."""
         bx, by = x, y
         for c in self.mass:
             ax, ay = c.profile.deflection(x, y, **values[c.name])
@@ -245,15 +259,31 @@ class ImagingLikelihood(Likelihood):
             else:
                 sb = c.profile.surface_brightness(px, py, **params)
                 fixed = sb if fixed is None else fixed + sb
+        return jnp.stack(([] if fixed is None else [fixed]) + columns), fixed is not None
+
+    def _images(self, values, data):
+        """(fixed image, [column per linear amplitude]) after binning and PSF convolution."""
+        factor = self.options.supersampling
+        shape = data["image"].shape
+        x, y = subpixel_grid(shape, data["pixel_scale"], data["origin"], factor)
+        stack, has_fixed = self._render(values, x, y)
+        stack = bin_subpixels(stack, factor)
+        side = self.options.central_pixels
+        if side:
+            # a steep profile's centre (a de Vaucouleurs cusp) is where a coarse grid errs most:
+            # re-render the central square finer, as lenstronomy's adaptive supersampling does
+            row, col = (shape[0] - side) // 2, (shape[1] - side) // 2
+            corner = data["origin"] + data["pixel_scale"] * jnp.array([col, row], float)
+            fine = self.options.central_supersampling
+            xc, yc = subpixel_grid((side, side), data["pixel_scale"], corner, fine)
+            patch = bin_subpixels(self._render(values, xc, yc)[0], fine)
+            stack = stack.at[:, row:row + side, col:col + side].set(patch)
         # surface brightness (per arcsec²) times pixel area gives flux per pixel, as lenstronomy;
         # everything is binned, then convolved in one batched FFT
-        area = data["pixel_scale"] ** 2
-        stack = jnp.stack(([] if fixed is None else [fixed]) + columns)
-        ny, nx = data["image"].shape
-        rendered = convolve_many(bin_subpixels(stack, factor) * area, data["psf"])
-        if fixed is None:
-            return jnp.zeros((ny, nx), rendered.dtype), rendered
-        return rendered[0], (rendered[1:] if columns else None)
+        rendered = convolve_many(stack * data["pixel_scale"] ** 2, data["psf"])
+        if not has_fixed:
+            return jnp.zeros(shape, rendered.dtype), rendered
+        return rendered[0], (rendered[1:] if rendered.shape[0] > 1 else None)
 
     def _solve(self, values, data):
         fixed, cols = self._images(values, data)
