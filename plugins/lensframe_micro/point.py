@@ -77,7 +77,7 @@ def _shear(zi, z, m):
     """g(zi) = Σ_k m_k / conj(zi − z_k)²  (zi may have any shape). Complex arithmetic: this is on
     the differentiated path (implicit derivatives, the contour's area), where the real-arithmetic
     form of ``lens_sums`` made the reverse pass slower (a 1000-epoch light curve's ln L + gradient
-    0.89 → 1.1 s, its compilation 40 → 50 s)."""
+    0.99 → 1.11 s, quiet machine, same window)."""
     d = jnp.conj(zi[..., None] - z)
     return jnp.sum(m / (d * d), axis=-1)
 
@@ -212,6 +212,8 @@ def in_blocks(fn, *args, block: int = BLOCK):
     ``block`` points that run one after another (``lax.map``). Under a plain ``vmap`` the Aberth
     loop runs until the slowest of *all* points converges (7–13 iterations typical, up to 22 on
     10^4 random binaries); in blocks, until the slowest of each block. Measured on 10^4 binary
-    magnifications, same process: blocks of 16–50 took ~1.3× less time than one vmap, 200 none."""
+    magnifications, same process, under load: blocks of 16–50 took ~1.3× less time than one vmap,
+    200 none; on a quiet machine the two were within 2× of each other either way round
+    (docs/performance.md)."""
     return jax.lax.map(lambda a: fn(*a), args, batch_size=block)
 
