@@ -28,15 +28,15 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .point import abs2, image_positions, with_implicit_derivatives
+from .point import abs2, complex_shear, image_positions, with_implicit_derivatives
 
 _TWO_PI = 2.0 * jnp.pi
 
 
 def _limb_geometry(roots, real, direction, radius, z, m):
     """(roots, real, tangent dz/dθ, parity) at the limb point of unit ``direction``."""
-    psi = jnp.sum(m / (roots[:, None] - z) ** 2, axis=1)   # complex: differentiated (area_on_ring)
-    det = 1.0 - jnp.abs(psi) ** 2
+    psi = jnp.conj(complex_shear(roots, z, m))     # Σ m_k/(z − z_k)²
+    det = 1.0 - abs2(psi)
     # exactly on a critical curve the tangent is infinite; a tiny det keeps it finite and the
     # refinement treats the interval as unresolved
     safe_det = jnp.where(jnp.abs(det) > 1e-300, det, 1e-300)

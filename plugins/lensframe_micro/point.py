@@ -62,7 +62,7 @@ def lens_sums(zi, z, m):
     arithmetic: each 1/conj(d) is d/|d|². XLA's complex division on a CPU is Smith's guarded method,
     several times the work; with the Aberth step written the same way (roots._aberth_step) a
     batch of 10^4 binary magnifications took 1.45× less time (same process, interleaved runs).
-    For the root polishing, which is not differentiated (see ``_shear``)."""
+    For the root polishing, which is not differentiated (see ``complex_shear``)."""
     xr, xi = zi.real[..., None], zi.imag[..., None]
     dr, di = xr - z.real, xi - z.imag
     d2 = dr * dr + di * di
@@ -73,7 +73,7 @@ def lens_sums(zi, z, m):
     return u, g
 
 
-def _shear(zi, z, m):
+def complex_shear(zi, z, m):
     """g(zi) = Σ_k m_k / conj(zi − z_k)²  (zi may have any shape). Complex arithmetic: this is on
     the differentiated path (implicit derivatives, the contour's area), where the real-arithmetic
     form of ``lens_sums`` made the reverse pass slower (a 1000-epoch light curve's ln L + gradient
@@ -83,14 +83,14 @@ def _shear(zi, z, m):
 
 
 def _residual(zi, w, z, m):
-    """F(zi) = zi − w − Σ_k m_k / conj(zi − z_k) (complex arithmetic, see ``_shear``)."""
+    """F(zi) = zi − w − Σ_k m_k / conj(zi − z_k) (complex arithmetic, see ``complex_shear``)."""
     return zi - w - jnp.sum(m / jnp.conj(zi[..., None] - z), axis=-1)
 
 
 def jacobian_determinant(zi, z, m):
     """det J = 1 − |Σ_k m_k / conj(zi − z_k)²|² of the lens mapping at image-plane points ``zi``
     (complex, any shape); z complex (n,) lens positions, m real (n,) masses."""
-    g = _shear(jnp.asarray(zi, complex), jnp.asarray(z, complex), jnp.asarray(m, float))
+    g = complex_shear(jnp.asarray(zi, complex), jnp.asarray(z, complex), jnp.asarray(m, float))
     return 1.0 - abs2(g)
 
 
@@ -174,8 +174,8 @@ def with_implicit_derivatives(images, is_image, w, z, m):
     steep = jnp.abs(jacobian_determinant(images, zs, ms)) < 1.0 / MAX_IMAGE_MAGNIFICATION
     differentiable = is_image & ~steep
     f = _residual(images, w, z, m)
-    g = _shear(images, z, m)
-    det = jnp.where(differentiable, 1.0 - jnp.abs(g) ** 2, 1.0)
+    g = complex_shear(images, z, m)
+    det = jnp.where(differentiable, 1.0 - abs2(g), 1.0)
     implicit = (-f + g * jnp.conj(f)) / det
     return images + jnp.where(differentiable, implicit, 0.0)
 
