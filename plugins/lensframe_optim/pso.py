@@ -19,6 +19,10 @@ parameter's unit interval (equal prior mass; walls reflect as the cube's do), so
 different ranges of it instead of converging on one basin — stratified sampling (e.g. McKay,
 Beckman & Conover 1979) applied to the starts of a global search. Every swarm's best point is
 reported (``candidate_theta``, best first), and ``lbfgs`` after ``pso`` starts from each of them.
+With ``candidates_per_swarm`` = k > 1 each swarm also reports up to k − 1 more of its particles'
+own best positions, the best ones at least ``candidate_separation`` (unit-cube distance) from
+every one already taken — particles remember other basins after the swarm has left them; the list
+is ordered round by round (every swarm's best, then every swarm's second, ...).
 
 The objective is ln p(θ | data) = ln L + ln π at θ = from_unit(x): the maximum a posteriori, as
 ``lbfgs`` finds, so the two chain naturally (``pso → lbfgs``). A NaN log-density counts as −∞ and
@@ -64,11 +68,17 @@ class PSOOptions:
     stratify: str = field(default="", metadata={
         "help": "a free parameter: swarm k of n_swarms stays in the k-th of n_swarms equal slices "
                 "of its prior (e.g. lens.theta_E), so the swarms search different ranges of it"})
+    candidates_per_swarm: int = field(default=1, metadata={
+        "help": "points each swarm reports as starts for a following lbfgs: its best, then its "
+                "particles' best positions in other places (candidate_separation apart)"})
+    candidate_separation: float = field(default=0.1, metadata={
+        "help": "least unit-cube (Euclidean) distance between one swarm's reported points"})
     init_spread: float = field(default=0.05, metadata={
         "help": "with init_from: spread (unit-cube widths) of the swarm around the previous best"})
 
     def __post_init__(self):
-        for name in ("n_particles", "n_iterations", "n_swarms", "chunk", "v_max", "init_spread"):
+        for name in ("n_particles", "n_iterations", "n_swarms", "chunk", "v_max", "init_spread",
+                     "candidates_per_swarm", "candidate_separation"):
             positive(name, getattr(self, name))
         for name in ("inertia", "cognitive", "social"):
             positive(name, getattr(self, name), allow_zero=True)
@@ -108,6 +118,19 @@ def strata(dim: int, index: int | None, n: int) -> list[tuple[np.ndarray, np.nda
             lo[index], hi[index] = k / n, (k + 1) / n
         boxes.append((lo, hi))
     return boxes
+
+
+def distinct_bests(best_x, best_f, k: int, separation: float) -> list[int]:
+    """Indices of up to k particles, best ln p first, each of whose best positions lies at least
+    ``separation`` (unit-cube Euclidean distance) from those of the particles already taken."""
+    best_x, best_f = np.asarray(best_x), np.asarray(best_f)
+    taken: list[int] = []
+    for i in np.argsort(-best_f, kind="stable"):   # ties: the first, as argmax
+        if len(taken) == k or not np.isfinite(best_f[i]):
+            break
+        if all(np.linalg.norm(best_x[i] - best_x[j]) >= separation for j in taken):
+            taken.append(int(i))
+    return taken
 
 
 def unit_of(problem, theta, args, iterations: int = 64):
@@ -196,6 +219,7 @@ class PSO(FitterPlugin):
 
         n_chunks = -(-options.n_iterations // options.chunk)
         swarm_best, swarm_u, best_swarm, best_history, calls = [], [], None, [], 0
+        extra = []   # per swarm: (ln p, unit-cube point) of its further distinct particles' bests
         boxes = [tuple(jnp.asarray(b, dtype=centre.dtype) for b in box)
                  for box in strata(dim, stratified, options.n_swarms)]
         interrupted_at = None
@@ -217,8 +241,12 @@ class PSO(FitterPlugin):
                 except KeyboardInterrupt:
                     interrupted_at = (f"swarm {index + 1} of {options.n_swarms}, iteration "
                                       f"{int(swarm.iteration)} of {options.n_iterations}")
-                swarm_best.append(float(np.max(np.asarray(swarm.best_f))))
-                swarm_u.append(swarm.best_x[int(np.argmax(np.asarray(swarm.best_f)))])
+                picked = distinct_bests(swarm.best_x, swarm.best_f, options.candidates_per_swarm,
+                                        options.candidate_separation)
+                best_f = np.asarray(swarm.best_f)
+                swarm_best.append(float(best_f[picked[0]]) if picked else float(np.max(best_f)))
+                swarm_u.append(swarm.best_x[picked[0] if picked else int(np.argmax(best_f))])
+                extra.append([(float(best_f[i]), swarm.best_x[i]) for i in picked[1:]])
                 calls += n * (int(swarm.iteration) + 1)
                 if best_swarm is None or swarm_best[-1] > max(swarm_best[:-1]):
                     best_swarm, best_history = swarm, history
@@ -228,8 +256,12 @@ class PSO(FitterPlugin):
 
         thetas = np.asarray(jax.vmap(lambda u: problem.from_unit(u, args))(swarm.x))
         order = np.argsort(swarm_best)[::-1]
+        # round by round: every swarm's best (best first), then each swarm's next distinct point
+        ranked = [(swarm_best[i], swarm_u[i]) for i in order]
+        for r in range(max(map(len, extra), default=0)):
+            ranked += [extra[i][r] for i in order if r < len(extra[i])]
         candidates = np.asarray(jax.vmap(lambda u: problem.from_unit(u, args))(
-            jnp.stack(swarm_u)))[order]
+            jnp.stack([u for _, u in ranked])))
         theta_best, u_best = candidates[0], swarm_u[order[0]]
         iterations = int(swarm.iteration)
         diagnostics = {
@@ -243,7 +275,7 @@ class PSO(FitterPlugin):
             "swarm_log_density": swarm_best,
             # each swarm's best, best first: starts for a following lbfgs
             "candidate_theta": candidates.tolist(),
-            "candidate_log_density": [swarm_best[i] for i in order],
+            "candidate_log_density": [f for f, _ in ranked],
             "interrupted": interrupted_at is not None,
         }
         if interrupted_at is not None:

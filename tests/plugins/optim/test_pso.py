@@ -131,3 +131,33 @@ def test_unit_of_inverts_normal_and_truncated_normal_priors(toy):
     u = jnp.array([0.02, 0.6, 0.97])
     theta = problem.from_unit(u, problem.args)
     np.testing.assert_allclose(unit_of(problem, theta, problem.args), u, atol=1e-10)
+
+
+def test_distinct_bests_skips_points_near_one_taken():
+    from lensframe_optim.pso import distinct_bests
+
+    x = np.array([[0.5, 0.5], [0.52, 0.5], [0.9, 0.1], [0.1, 0.9], [0.88, 0.1]])
+    f = np.array([-1.0, -1.1, -2.0, -3.0, -1.5])
+    # 1 is too close to 0, 4 (-1.5) beats 2 (-2.0) and 2 is too close to 4
+    assert distinct_bests(x, f, 3, 0.1) == [0, 4, 3]
+    assert distinct_bests(x, f, 1, 0.1) == [0]
+    assert distinct_bests(x, np.array([-np.inf] * 5), 2, 0.1) == []
+
+
+def test_several_candidates_per_swarm_round_by_round(toy):
+    """candidates_per_swarm adds each swarm's further distinct particle bests after all swarms'
+    bests; the first n_swarms candidates are those of the default run with the same key."""
+    problem = toy()
+    short = {"n_particles": 16, "n_iterations": 6, "chunk": 3, "n_swarms": 2}   # not converged
+    one = Fitter(problem, quiet=True).run("pso", key=2, **short)
+    more = Fitter(problem, quiet=True).run("pso", key=2, candidates_per_swarm=3,
+                                           candidate_separation=0.05, **short)
+    d1, d3 = one.diagnostics, more.diagnostics
+    assert len(d1["candidate_theta"]) == 2 and 2 < len(d3["candidate_theta"]) <= 6
+    np.testing.assert_array_equal(d3["candidate_theta"][:2], d1["candidate_theta"])
+    assert d3["candidate_log_density"][:2] == d1["candidate_log_density"]
+    np.testing.assert_array_equal(more.best_theta, one.best_theta)
+    # later candidates are no better than their swarm's best
+    assert max(d3["candidate_log_density"][2:]) <= max(d3["candidate_log_density"][:2])
+    with pytest.raises(ValueError, match="option 'candidates_per_swarm' must be > 0"):
+        Fitter(problem, quiet=True).run("pso", candidates_per_swarm=0, **short)
