@@ -45,16 +45,20 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def finished_rows(out_dir: Path) -> list[dict]:
-    """The run's rows: ``results.csv`` once the batch has written it, else (a run still going)
-    the ``row.json`` of each lens already marked done."""
+    """The run's rows: ``results.csv`` as the batch wrote it at its end, unless more lenses are
+    marked done since (a run resumed and still going: its table is the last stop's), then the
+    ``row.json`` of each lens marked done."""
     out_dir = Path(out_dir)
+    rows = [{**json.loads((d / "row.json").read_text()), "status": "done"}
+            for d in sorted((out_dir / "lenses").glob("*"))
+            if (d / "done.json").is_file() and (d / "row.json").is_file()]
     if (out_dir / "results.csv").is_file():
-        return read_rows(out_dir / "results.csv")
-    rows = [json.loads((d / "row.json").read_text())
-            for d in sorted((out_dir / "lenses").glob("*")) if (d / "done.json").is_file()]
+        table = read_rows(out_dir / "results.csv")
+        if sum(r.get("status") == "done" for r in table) >= len(rows):
+            return table
     if not rows:
         raise FileNotFoundError(f"{out_dir}: neither results.csv nor any finished lens")
-    return [{**r, "status": "done"} for r in rows]
+    return rows
 
 
 def fitted_radii(out_dir: Path) -> tuple[dict[str, float], dict[str, float]]:
