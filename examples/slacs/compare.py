@@ -131,9 +131,11 @@ def report(out_dir: Path, joint_csv: Path) -> str:
     if run_json.is_file():
         run = json.loads(run_json.read_text())
         total = run.get("wall_seconds")
-        if total and ours:
-            lines.append(f"run wall time {total:.0f} s → {total / len(ours):.0f} s per lens "
-                         "(all workers together)")
+        # a resumed run's wall covers only the lenses it fitted, not those done before it
+        fitted = run.get("finished_this_run") or len(ours)
+        if total and fitted:
+            lines.append(f"last run's wall time {total:.0f} s for {fitted} lenses → "
+                         f"{total / fitted:.0f} s per lens (all workers together)")
     off = {n: d for n, d in ours.items() if abs(d) > 0.10}
     if off:
         lines.append("lensframe lenses off by > 10 % (θ_E, bSIE, δ; TinyLensGpu's δ):")

@@ -131,6 +131,9 @@ def test_comparison_statistics_match_numpy_and_scipy(tmp_path):
             "name": row["lens_name"], "lens.theta_E": float(row["bSIE"]), "wall_seconds": 5}))
         (lens / "done.json").write_text("{}")
     assert f"2 of {len(rows)} lenses fitted" in compare.report(tmp_path, JOINT)
+    # the run's wall time is per lens fitted in that run, not per lens done in all
+    (tmp_path / "run.json").write_text(json.dumps({"wall_seconds": 90.0, "finished_this_run": 1}))
+    assert "90 s for 1 lenses → 90 s per lens" in compare.report(tmp_path, JOINT)
 
 
 def _fit_three(tmp_path, names, crop, **fit):
