@@ -49,13 +49,13 @@ def finished_rows(out_dir: Path) -> list[dict]:
     marked done since (a run resumed and still going: its table is the last stop's), then the
     ``row.json`` of each lens marked done."""
     out_dir = Path(out_dir)
-    rows = [{**json.loads((d / "row.json").read_text()), "status": "done"}
-            for d in sorted((out_dir / "lenses").glob("*"))
+    done = [d for d in sorted((out_dir / "lenses").glob("*"))
             if (d / "done.json").is_file() and (d / "row.json").is_file()]
     if (out_dir / "results.csv").is_file():
         table = read_rows(out_dir / "results.csv")
-        if sum(r.get("status") == "done" for r in table) >= len(rows):
+        if sum(r.get("status") == "done" for r in table) >= len(done):
             return table
+    rows = [{**json.loads((d / "row.json").read_text()), "status": "done"} for d in done]
     if not rows:
         raise FileNotFoundError(f"{out_dir}: neither results.csv nor any finished lens")
     return rows
@@ -132,7 +132,7 @@ def report(out_dir: Path, joint_csv: Path) -> str:
         run = json.loads(run_json.read_text())
         total = run.get("wall_seconds")
         # a resumed run's wall covers only the lenses it fitted, not those done before it
-        fitted = run.get("finished_this_run") or len(ours)
+        fitted = run.get("finished_this_run", len(ours))   # 0: a rerun with nothing left
         if total and fitted:
             lines.append(f"last run's wall time {total:.0f} s for {fitted} lenses → "
                          f"{total / fitted:.0f} s per lens (all workers together)")

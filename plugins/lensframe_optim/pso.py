@@ -241,11 +241,12 @@ class PSO(FitterPlugin):
                 except KeyboardInterrupt:
                     interrupted_at = (f"swarm {index + 1} of {options.n_swarms}, iteration "
                                       f"{int(swarm.iteration)} of {options.n_iterations}")
-                picked = distinct_bests(swarm.best_x, swarm.best_f, options.candidates_per_swarm,
-                                        options.candidate_separation)
                 best_f = np.asarray(swarm.best_f)
-                swarm_best.append(float(best_f[picked[0]]) if picked else float(np.max(best_f)))
-                swarm_u.append(swarm.best_x[picked[0] if picked else int(np.argmax(best_f))])
+                # a swarm that never saw a finite ln p still reports its (−∞) best
+                picked = distinct_bests(swarm.best_x, best_f, options.candidates_per_swarm,
+                                        options.candidate_separation) or [int(np.argmax(best_f))]
+                swarm_best.append(float(best_f[picked[0]]))
+                swarm_u.append(swarm.best_x[picked[0]])
                 extra.append([(float(best_f[i]), swarm.best_x[i]) for i in picked[1:]])
                 calls += n * (int(swarm.iteration) + 1)
                 if best_swarm is None or swarm_best[-1] > max(swarm_best[:-1]):
@@ -273,7 +274,8 @@ class PSO(FitterPlugin):
             "n_likelihood_calls": calls,
             "n_nonfinite": int(swarm.n_nonfinite),
             "swarm_log_density": swarm_best,
-            # each swarm's best, best first: starts for a following lbfgs
+            # each swarm's best, best first, then further distinct points round by round:
+            # starts for a following lbfgs
             "candidate_theta": candidates.tolist(),
             "candidate_log_density": [f for f, _ in ranked],
             "interrupted": interrupted_at is not None,
