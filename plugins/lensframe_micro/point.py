@@ -20,7 +20,9 @@ the same parity*: the two images of a fold pair, however close, have opposite pa
 
 Divergence. On a caustic det J → 0: each image contributes min(1/|det J|, ``MAX_IMAGE_MAGNIFICATION``)
 (1e10), so every position, including one exactly on a caustic, gives a finite value (never NaN or
-inf). For ε ≥ 1e-6 θ_E from a fold the cap is never reached (A ~ ε^{-1/2}).
+inf). For ε ≥ 1e-6 θ_E from a fold the cap is never reached (A ~ ε^{-1/2}). A source exactly on
+a lens makes the polynomial's leading coefficient vanish (a root at infinity); the remaining roots
+still give the magnification, continuous with the source's neighbourhood (``lens_starts``).
 
 Derivatives. The roots are found without derivatives; each image is then moved by one Newton step of
 the lens equation evaluated with the (traced) w, z, m. At a solution F = 0, so the value is that of
@@ -36,7 +38,7 @@ import jax
 import jax.numpy as jnp
 
 from .polynomial import lens_polynomial
-from .roots import N_ITER, polynomial_roots
+from .roots import N_ITER, initial_guesses, polynomial_roots
 
 #: Newton steps of the lens equation given to every root before classifying it
 N_POLISH = 6
@@ -138,6 +140,42 @@ def _classify(roots, w, z, m):
     return converged & ~duplicate, polished
 
 
+def lens_starts(coeffs, w, z, m):
+    """Starting points for the Aberth iterations of the n² + 1 roots: the two images each lens
+    would make alone (Paczyński: z_k + d (1 ± √(1 + 4 m_k/|d|²))/2, d = w − z_k), and the
+    remaining (n − 1)² — for a binary the fifth where the roots' sum −a₄/a₅ (Vieta) puts it
+    given the other four; otherwise on a circle about the lenses' centre of mass, 0.5 θ_E beyond
+    the farthest lens. Every start is nudged by 1e-3 (1 + |z|) in its own direction, off any
+    symmetry axis (real coefficients keep real starts real).
+
+    On 10^4 random binaries (the benchmark's draws) a block of 16 needs 11.5 iterations on
+    average against 17.1 from Aberth's circle (``roots.initial_guesses``), on 10^4 sources on the
+    lens axis 10.5 against 17.6; for a triple 16.0 against 15.2, so triples keep the circle
+    except near a lens. There the leading coefficient vanishes (a source exactly on a lens puts a
+    root at infinity), the circle's radius |P(c)/a_n|^{1/n} explodes, and the iterations ended
+    before converging: every image was lost and the magnification came out 0 (binaries on a
+    lens; triples within ~1e-6 θ_E of one). These starts find the finite roots there."""
+    n = z.shape[0]
+    d = w - z
+    d = jnp.where(abs2(d) > 0, d, 1e-12)   # a source on a lens: any direction
+    root = jnp.sqrt(1.0 + 4.0 * m / abs2(d))
+    images = jnp.concatenate([z + 0.5 * d * (1.0 + root), z + 0.5 * d * (1.0 - root)])
+    if n == 2:
+        extra = (-coeffs[1] / coeffs[0] - jnp.sum(images))[None]
+        extra = jnp.where(jnp.isfinite(extra), extra, 1e8)   # a₅ = 0: that root is at infinity
+    else:
+        k = (n - 1) ** 2
+        centre = jnp.sum(m * z) / jnp.sum(m)
+        radius = 0.5 + jnp.max(jnp.sqrt(abs2(z - centre)))
+        extra = centre + radius * jnp.exp(1j * (2.0 * jnp.pi * jnp.arange(k) / k + 0.4))
+    x = jnp.concatenate([images, extra])
+    return x + 1e-3 * (1.0 + jnp.sqrt(abs2(x))) * jnp.exp(1j * (0.4 + 2.1 * jnp.arange(x.shape[0])))
+
+
+#: a source closer than this (θ_E) to a lens gets ``lens_starts`` whatever the number of lenses
+NEAR_LENS = 1e-3
+
+
 def image_positions(w, z, m, n_iter: int = N_ITER):
     """All roots of the lens polynomial and which of them are true images.
 
@@ -156,7 +194,12 @@ def image_positions(w, z, m, n_iter: int = N_ITER):
     # roots clustered near a light lens (a planet's images) are ill-conditioned unless the origin is
     # there: low-order coefficients carry full relative precision, so solve in that lens's frame
     origin = zs[jnp.argmin(ms)]
-    roots = polynomial_roots(lens_polynomial(ws - origin, zs - origin, ms), n_iter) + origin
+    coeffs = lens_polynomial(ws - origin, zs - origin, ms)
+    start = lens_starts(coeffs, ws - origin, zs - origin, ms)
+    if zs.shape[0] > 2:
+        near = jnp.min(abs2(ws - zs)) < NEAR_LENS ** 2
+        start = jnp.where(near, start, initial_guesses(coeffs))
+    roots = polynomial_roots(coeffs, n_iter, start=start) + origin
     is_image, polished = _classify(roots, ws, zs, ms)
     polished = jnp.where(is_image, polished, roots)
     return with_implicit_derivatives(polished, is_image, w, z, m), is_image
@@ -173,8 +216,11 @@ def with_implicit_derivatives(images, is_image, w, z, m):
     zs, ms = jax.lax.stop_gradient(z), jax.lax.stop_gradient(m)
     steep = jnp.abs(jacobian_determinant(images, zs, ms)) < 1.0 / MAX_IMAGE_MAGNIFICATION
     differentiable = is_image & ~steep
-    f = _residual(images, w, z, m)
-    g = complex_shear(images, z, m)
+    # evaluated far from every lens where no derivative is taken: a false root can sit exactly
+    # on a lens (a source on a lens), where F and g are infinite and would poison the gradient
+    at = jnp.where(differentiable, images, jax.lax.stop_gradient(w) + 1e3)
+    f = _residual(at, w, z, m)
+    g = complex_shear(at, z, m)
     det = jnp.where(differentiable, 1.0 - abs2(g), 1.0)
     implicit = (-f + g * jnp.conj(f)) / det
     return images + jnp.where(differentiable, implicit, 0.0)

@@ -13,6 +13,7 @@ source positions each, in the lightest lens's frame that ``point.py`` uses: bina
 at most 18 in 400 draws. Starts: points on a circle about the roots' centroid
 −a_{n−1}/(n a_n) with radius |P(c)/a_n|^{1/n} (the geometric mean distance of the roots from c),
 rotated by an irrational angle so no start lies on a symmetry axis of the lens configuration.
+Callers that know where the roots lie pass ``start`` (``point.lens_starts``).
 
 No derivatives flow through the iterations (``lax.stop_gradient``): callers differentiate the roots
 implicitly (see ``point.py``).
