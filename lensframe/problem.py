@@ -201,15 +201,17 @@ class Problem:
         """Every parameter of every component, keyed ``"component.param"``, as floats: free,
         fixed, linked and the linear ones solved at ``theta``."""
         args = self.args if args is None else args
-        if "_named_program" not in self.__dict__:
-            # one compiled program: run op by op, the linear solve alone dispatched ~130 small
-            # XLA compilations, 2–3 s at the end of every fit in a fresh process
-            self.__dict__["_named_program"] = jax.jit(self._named_arrays)
-        values, solved = jax.device_get(self.__dict__["_named_program"](jnp.asarray(theta), args))
+        values, solved = jax.device_get(self._jitted(self._named_arrays)(jnp.asarray(theta), args))
         out = {f"{c}.{p}": float(v) for c, ps in values.items() for p, v in ps.items()}
         out.update({k: float(v) for k, v in solved.items()})
         order = [f"{c}.{p}" for c, comp in self.components.items() for p in comp.profile.param_names]
         return {k: out[k] for k in order if k in out}
+
+    def products(self, theta, args=None) -> dict[str, np.ndarray]:
+        """The likelihood's products at ``theta`` (model, residuals, …; see its ``products``),
+        as NumPy arrays."""
+        args = self.args if args is None else args
+        return jax.device_get(self._jitted(self._products)(jnp.asarray(theta), args))
 
     def _named_arrays(self, theta, args):
         values = self.values(theta, args)
@@ -217,9 +219,21 @@ class Problem:
                   else {})
         return values, solved
 
+    def _products(self, theta, args):
+        return self.likelihood.products(self.values(theta, args), args["data"])
+
+    def _jitted(self, method):
+        """``method`` compiled once per problem (data are arguments, so any data of the same
+        shapes reuse it). Run op by op, the linear solve alone dispatched ~130 small XLA
+        compilations: 2–3 s at the end of every fit in a fresh process."""
+        programs = self.__dict__.setdefault("_programs", {})
+        if method.__name__ not in programs:
+            programs[method.__name__] = jax.jit(method)
+        return programs[method.__name__]
+
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("_named_program", None)   # a jitted closure: rebuilt on first use
+        state.pop("_programs", None)   # jitted closures: rebuilt on first use
         return state
 
     def structure_key(self) -> str:

@@ -153,13 +153,9 @@ def write_figures(problem, result, directory, truth=None, title: str = "") -> li
 
 
 def _products(problem, result) -> dict:
-    import jax.numpy as jnp
     import numpy as np
 
-    theta = jnp.asarray(result.best_theta)
-    values = problem.values(theta, problem.args)
-    products = {k: np.asarray(v) for k, v in
-                problem.likelihood.products(values, problem.args["data"]).items()}
+    products = problem.products(result.best_theta)
     if "normalized_residual" in products:
         products["_chi2"] = float(np.nansum(products["normalized_residual"] ** 2))
     products["_dof"] = problem.likelihood.degrees_of_freedom(problem.args["data"], problem.dim)

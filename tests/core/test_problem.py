@@ -62,6 +62,17 @@ def test_named_is_one_compiled_program_equal_to_op_by_op(tiny_problem, monkeypat
     assert clone.named(theta) == pytest.approx(named)
 
 
+def test_products_compiled_equal_op_by_op(tiny_problem):
+    p, truth = tiny_problem
+    theta = jnp.array([truth[k] for k in p.free_names])
+    compiled = p.products(theta)
+    with jax.disable_jit():
+        eager = p.likelihood.products(p.values(theta, p.args), p.args["data"])
+    assert set(compiled) == set(eager) and {"model", "residual"} <= set(compiled)
+    for key, value in eager.items():
+        np.testing.assert_allclose(compiled[key], np.asarray(value), rtol=1e-10, atol=1e-12)
+
+
 def test_log_density_is_prior_plus_likelihood_and_unit_cube_maps_priors(tiny_problem):
     p, truth = tiny_problem
     theta = jnp.array([truth[k] for k in p.free_names])
