@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -40,6 +41,11 @@ class Layout:
     linked: tuple[tuple[str, str], ...]  # (key, target key), in resolution order
     linear: tuple[str, ...]
     families: tuple[str, ...]  # prior family of each free parameter
+
+
+#: jitted result programs (``Problem.named``, ``Problem.products``) by (structure, method)
+_shared_programs: dict[tuple[str, str], Any] = {}
+_shared_lock = threading.Lock()
 
 
 class Problem:
@@ -223,18 +229,17 @@ class Problem:
         return self.likelihood.products(self.values(theta, args), args["data"])
 
     def _jitted(self, method):
-        """``method`` compiled once per problem (data are arguments, so any data of the same
-        shapes reuse it). Run op by op, the linear solve alone dispatched ~130 small XLA
-        compilations: 2–3 s at the end of every fit in a fresh process."""
-        programs = self.__dict__.setdefault("_programs", {})
-        if method.__name__ not in programs:
-            programs[method.__name__] = jax.jit(method)
-        return programs[method.__name__]
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_programs", None)   # jitted closures: rebuilt on first use
-        return state
+        """``method`` jitted once for all problems of this structure: everything numeric is in
+        ``args``, so a batch's lenses (``with_data``) share one trace, as the fitters' programs
+        do (:mod:`lensframe.dispatch`). Run op by op, the linear solve alone dispatched ~130
+        small XLA compilations: 2–3 s at the end of every fit in a fresh process."""
+        if "_structure" not in self.__dict__:
+            self.__dict__["_structure"] = self.structure_key()
+        key = (self.__dict__["_structure"], method.__name__)
+        with _shared_lock:
+            if key not in _shared_programs:
+                _shared_programs[key] = jax.jit(method)
+            return _shared_programs[key]
 
     def structure_key(self) -> str:
         """A digest of everything that decides the compiled program (not the numbers)."""

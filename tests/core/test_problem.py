@@ -36,7 +36,7 @@ def test_layout_roles_and_values(tiny_spec):
 
 def test_named_is_one_compiled_program_equal_to_op_by_op(tiny_problem, monkeypatch):
     """named() runs the values and the linear solve as one jitted program (traced once per
-    problem, data as an argument) and agrees with evaluating them op by op."""
+    problem structure, data as an argument) and agrees with evaluating them op by op."""
     import pickle
 
     p, truth = tiny_problem
@@ -56,6 +56,10 @@ def test_named_is_one_compiled_program_equal_to_op_by_op(tiny_problem, monkeypat
     other["data"] = {**other["data"], "image": other["data"]["image"] * 2.0}
     doubled = p.named(theta, other)
     assert len(traces) == 1    # the second data set reused the compiled program
+    twin = Problem(p.components, p.layout, p.priors, p.fixed_values, p.likelihood,
+                   p.likelihood_name, p.likelihood_version, other["data"])
+    assert twin.named(theta) == pytest.approx(p.named(theta, other))
+    assert len(traces) == 1    # so did another problem of the same structure (a batch's lens)
     for key in solved:
         assert doubled[key] == pytest.approx(2.0 * named[key], rel=1e-8)  # linear in the image
     clone = pickle.loads(pickle.dumps(p))     # the jitted program is dropped, rebuilt on use
