@@ -126,12 +126,13 @@ def _classify(roots, w, z, m):
     polished = polished + jnp.where(jnp.isfinite(last), last, 0.0)
     scale = 1.0 + jnp.sqrt(abs2(polished))
     size = scale + jnp.sqrt(abs2(w)) + jnp.sum(m / jnp.sqrt(abs2(polished[:, None] - z)), axis=1)
-    residual2 = abs2(_residual(polished, w, z, m))
+    u, g = lens_sums(polished, z, m)   # not differentiated: real arithmetic (see lens_sums)
+    residual2 = abs2(polished - w - u)
     converged = jnp.isfinite(last) & ((abs2(last) < (CONVERGED_TOL * scale) ** 2)
                                       | (residual2 < (RESIDUAL_TOL * size) ** 2))
     deg = roots.shape[0]
     index = jnp.arange(deg)
-    parity = jacobian_determinant(polished, z, m) >= 0
+    parity = 1.0 - abs2(g) >= 0
     same = ((abs2(polished[:, None] - polished[None, :]) < (DUPLICATE_TOL * scale[:, None]) ** 2)
             & (parity[:, None] == parity[None, :]))
     earlier = (initial[None, :] < initial[:, None]) | (
@@ -214,7 +215,7 @@ def with_implicit_derivatives(images, is_image, w, z, m):
     diverges there."""
     images = jax.lax.stop_gradient(images)
     zs, ms = jax.lax.stop_gradient(z), jax.lax.stop_gradient(m)
-    steep = jnp.abs(jacobian_determinant(images, zs, ms)) < 1.0 / MAX_IMAGE_MAGNIFICATION
+    steep = jnp.abs(1.0 - abs2(lens_sums(images, zs, ms)[1])) < 1.0 / MAX_IMAGE_MAGNIFICATION
     differentiable = is_image & ~steep
     # evaluated far from every lens where no derivative is taken: a false root can sit exactly
     # on a lens (a source on a lens), where F and g are infinite and would poison the gradient
