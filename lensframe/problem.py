@@ -10,6 +10,7 @@ so a compiled fit is reused for it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
@@ -233,13 +234,15 @@ class Problem:
         ``args``, so a batch's lenses (``with_data``) share one trace, as the fitters' programs
         do (:mod:`lensframe.dispatch`). Run op by op, the linear solve alone dispatched ~130
         small XLA compilations: 2–3 s at the end of every fit in a fresh process."""
-        if "_structure" not in self.__dict__:
-            self.__dict__["_structure"] = self.structure_key()
-        key = (self.__dict__["_structure"], method.__name__)
+        key = (self._structure, method.__name__)
         with _shared_lock:
             if key not in _shared_programs:
                 _shared_programs[key] = jax.jit(method)
             return _shared_programs[key]
+
+    @functools.cached_property
+    def _structure(self) -> str:
+        return self.structure_key()
 
     def structure_key(self) -> str:
         """A digest of everything that decides the compiled program (not the numbers)."""
