@@ -2,23 +2,32 @@
 
 Algorithm (after Dominik 1998, A&A 333, L79 and Bozza 2010, MNRAS 408, 2188 — VBBinaryLensing):
 the source limb w(θ) = w0 + r e^{iθ} is sampled at angles θ_j; at each, all roots of the lens
-polynomial are found (``point.image_positions``) with their parity p = sign det J and tangent
-dz/dθ = (dw − ψ̄ dw̄)/det J, ψ = Σ m_k/(z − z_k)² (from differentiating the lens equation). Roots of
+polynomial are found (``point.image_positions``) with their parity p = sign det J and their first
+and second derivatives along the limb, from differentiating the lens equation w = z − Σ m_k/(z̄ − z̄_k)
+once and twice: z' + φ z̄' = w' and z'' + φ z̄'' = w'' − φ' z̄', φ = Σ m_k/(z̄ − z̄_k)². Roots of
 consecutive samples are linked by greedy nearest-neighbour matching (roots move continuously with
-θ). The images' total area is Green's sum ½ Σ p Im(z̄_a z_b) over linked true-image pairs, plus
-Bozza's cubic (Hermite) correction of each chord built from the tangents,
-(1/10) Im[(z̄_a − z̄_b)(T_a − T_b)] − (1/60) Im(T̄_a T_b) with T = h dz/dθ, and, where an image pair
-appears or disappears between two samples (a caustic crossing of the limb), the chord joining the
-pair (the contour turns back at the critical curve there).
+θ). The images' total area is Green's ½ Σ p ∮ Im(z̄ dz) over the linked true-image tracks.
+
+Each interval's piece of a track is the quintic Hermite curve through z, h z', h² z'' at both
+ends (h the θ step), integrated exactly: ½ Im(z̄_a z_b) plus a bilinear form in those six values
+(coefficients derived symbolically). Bozza's correction is the cubic Hermite's (first derivatives
+only); the difference between the cubic's and the quintic's areas is the interval's error
+estimate — the cubic's error, an overestimate of the quintic's. Where an image pair appears or
+disappears between two samples (a caustic crossing of the limb) the pair is joined by a chord plus
+the segment of the fold's parabola it cuts off (``_junctions``), whose area is that interval's
+estimate. Both estimates are honest to within a factor of a few near caustics (measured: with the
+refinement stopped at an estimated 1e-4, 99 % of 300 disks of ρ = 1e-3 across caustics are within
+5e-5 of VBMicrolensing), so the refinement target is the accuracy asked for.
 
 Adaptive sampling with static shapes: ``n_limb`` uniform angles, then rounds that bisect the
-``n_refine`` intervals with the largest error estimate (|Hermite correction|, or the squared length
-of the joining chord at a crossing): ``n_rounds`` always, then more while the summed estimate
-exceeds ``target`` × area, at most ``max_rounds`` (a ``lax.while_loop``; buffers are sized for
-``max_rounds``). Reverse-mode derivatives come from a custom VJP that differentiates the area on
-the final angles (``area_on_ring``; the images found there are reused, with one traced Newton step for
-their implicit derivatives), since a while loop is not reverse-differentiable; the custom VJP
-itself lives in ``finite.py``, which stores the rings of many points at once.
+``n_refine`` intervals with the largest error estimate (``n_rounds`` always, then more while the
+summed estimate exceeds ``target`` × area, at most ``max_rounds``: a ``lax.while_loop``; buffers
+are sized for ``max_rounds``). An interval whose image linking is ambiguous gets the spread of its
+roots as its estimate, so it is bisected first. Reverse-mode derivatives come from a custom VJP that
+differentiates the area on the final angles (``area_on_ring``; the images found there are reused,
+with one traced Newton step for their implicit derivatives), since a while loop is not
+reverse-differentiable; the custom VJP itself lives in ``finite.py``, which stores the rings of many
+points at once.
 
 Units: positions in θ_E of the total lens mass; areas in θ_E².
 """
@@ -31,10 +40,12 @@ import jax.numpy as jnp
 from .point import abs2, complex_shear, image_positions, with_implicit_derivatives
 
 _TWO_PI = 2.0 * jnp.pi
+_PARABOLA = 1.0
 
 
 def _limb_geometry(roots, real, direction, radius, z, m):
-    """(roots, real, tangent dz/dθ, parity) at the limb point of unit ``direction``."""
+    """(roots, real, tangent dz/dθ, second derivative d²z/dθ², parity) at the limb point of unit
+    ``direction``."""
     psi = jnp.conj(complex_shear(roots, z, m))     # Σ m_k/(z − z_k)²
     det = 1.0 - abs2(psi)
     # exactly on a critical curve the tangent is infinite; a tiny det keeps it finite and the
@@ -42,7 +53,13 @@ def _limb_geometry(roots, real, direction, radius, z, m):
     safe_det = jnp.where(jnp.abs(det) > 1e-300, det, 1e-300)
     dw = 1j * radius * direction
     tangent = (dw - jnp.conj(psi) * jnp.conj(dw)) / safe_det
-    return roots, real, jnp.where(real, tangent, 0.0), jnp.where(det >= 0, 1.0, -1.0)
+    # differentiating z' + φ z̄' = w' (φ = conj ψ) once more: z'' + φ z̄'' = w'' − φ' z̄' with
+    # w'' = −r e^{iθ} and φ' = −2 Σ m_k/(z̄ − z̄_k)³ z̄'
+    cube = jnp.conj(jnp.sum(m / (roots[..., None] - z) ** 3, axis=-1))
+    rhs = -radius * direction + 2.0 * cube * jnp.conj(tangent) ** 2
+    curvature = (rhs - jnp.conj(psi) * jnp.conj(rhs)) / safe_det
+    return (roots, real, jnp.where(real, tangent, 0.0), jnp.where(real, curvature, 0.0),
+            jnp.where(det >= 0, 1.0, -1.0))
 
 
 def _limb_images(theta, w, radius, z, m):
@@ -82,38 +99,59 @@ def _cross(a, b):
     return jnp.imag(jnp.conj(a) * b)
 
 
-def _junctions(pos, alive, parity):
-    """Chord areas joining image pairs that appear/disappear, and their squared lengths."""
+def _junctions(pos, tangent, alive, parity, h):
+    """Areas joining image pairs that appear or disappear within an interval of width h, and
+    their error estimates.
+
+    Near a fold the pair is one parabola z(s) = z_c + a s + b s² with s² = |θ − θ_c| (θ_c where the
+    pair is born or dies): the two images sit at s = ±S, and their tangents dz/dθ = ±a/(2S) ± b
+    give S² = |z₁ − z₂| / (2 |t₁ − t₂|) and b. The chord joining the pair misses the parabola's
+    segment, whose area is (1/3) p₁ Im[(z̄₁ − z̄₂)(t₁ + t₂)] S² for either direction of
+    crossing; each member of the pair carries half of it. The segment's area itself (higher
+    order than the remainder: the s³ terms cancel over ±S) is the error estimate."""
     pair = alive[:, None] & alive[None, :] & (parity[:, None] != parity[None, :])
     dist = jnp.where(pair, abs2(pos[:, None] - pos[None, :]), jnp.inf)   # squared
     partner = jnp.argmin(dist, axis=1)
     found = jnp.isfinite(jnp.min(dist, axis=1))
+    gap = pos - pos[partner]
+    spread2 = abs2(tangent - tangent[partner])
+    # (both moduli under one square root, guarded: a zero modulus would give NaN gradients)
+    fold = alive & found & (spread2 > 0) & (abs2(gap) > 0)
+    ratio = jnp.where(fold, abs2(gap) / jnp.where(fold, spread2, 1.0), 0.0)
+    depth = jnp.minimum(0.5 * jnp.sqrt(jnp.where(fold, ratio, 1.0)), h)
+    segment = _cross(gap, tangent + tangent[partner]) * depth / 6.0
     area = jnp.where(alive & found, 0.25 * parity * _cross(pos, pos[partner]), 0.0)
-    length2 = jnp.where(alive & found, abs2(pos - pos[partner]), 0.0)
-    return jnp.sum(area), jnp.sum(length2), jnp.any(alive & ~found)
+    correction = jnp.where(fold, parity * segment, 0.0)
+    return jnp.sum(area), jnp.sum(correction), jnp.sum(jnp.abs(correction)), jnp.any(alive & ~found)
 
 
 def _interval(a, b, h):
-    """Area contribution of the limb arc between samples a and b (θ step h) and its error."""
-    za, ra, ta, pa = a
-    zb, rb, tb, pb = b
+    """Area contribution of the limb arc between samples a and b (θ step h), its error estimate
+    and whether its image linking was ambiguous (see the module docstring)."""
+    za, ra, ta, ca, pa = a
+    zb, rb, tb, cb, pb = b
     perm = _match(za, zb)
-    zb, rb, tb, pb = zb[perm], rb[perm], tb[perm], pb[perm]
+    zb, rb, tb, cb, pb = zb[perm], rb[perm], tb[perm], cb[perm], pb[perm]
     both = ra & rb
     regular = both & (pa == pb)
     t0, t1 = h * ta, h * tb
+    s0, s1 = h * h * ca, h * h * cb
     chord = 0.5 * _cross(za, zb)
-    correction = 0.1 * _cross(za - zb, t0 - t1) - _cross(t0, t1) / 60.0
-    area = jnp.sum(jnp.where(regular, pa * (chord + correction), 0.0))
-    error = jnp.sum(jnp.where(regular, jnp.abs(correction), 0.0))
-    gone_area, gone_len2, gone_bad = _junctions(za, ra & ~rb, pa)
-    new_area, new_len2, new_bad = _junctions(zb, rb & ~ra, pb)
-    area = area + gone_area - new_area
+    dz = za - zb
+    cubic = 0.1 * _cross(dz, t0 - t1) - _cross(t0, t1) / 60.0
+    quintic = (11.0 / 84.0 * _cross(dz, t0 - t1) + _cross(dz, s0 + s1) / 84.0
+               + (_cross(t0, s0) + _cross(t1, s1)) / 1008.0 - 13.0 / 420.0 * _cross(t0, t1)
+               + 13.0 / 5040.0 * (_cross(t0, s1) - _cross(s0, t1)) + _cross(s0, s1) / 5040.0)
+    area = jnp.sum(jnp.where(regular, pa * (chord + quintic), 0.0))
+    error = jnp.sum(jnp.where(regular, jnp.abs(quintic - cubic), 0.0))
+    gone_area, gone_fix, gone_err, gone_bad = _junctions(za, ta, ra & ~rb, pa, h)
+    new_area, new_fix, new_err, new_bad = _junctions(zb, tb, rb & ~ra, pb, h)
+    area = area + gone_area - new_area + (gone_fix + new_fix) * _PARABOLA
     # unresolved linking (parity flip on a linked pair, or an unpaired appearing image) makes the
     # interval's error the spread of its roots so that refinement goes there first
     confused = jnp.any(both & (pa != pb)) | gone_bad | new_bad
     spread = jnp.sum(jnp.where(ra | rb, abs2(za - zb), 0.0))
-    error = error + gone_len2 + new_len2 + jnp.where(confused, spread + 1e-300, 0.0)
+    error = error + gone_err + new_err + jnp.where(confused, spread + 1e-300, 0.0)
     return area, error, confused
 
 
@@ -174,7 +212,7 @@ def _sampling(w, radius, z, m, n_limb, n_rounds, max_rounds, n_refine, target):
     carry = (0, theta, nxt, h, samples, area, error, confused)
     r, theta, nxt, h, samples, area, error, confused = jax.lax.while_loop(running, refine, carry)
     used = jnp.arange(n_total) < n_limb + r * n_refine
-    roots, real, _, _ = samples
+    roots, real, *_ = samples
     return (theta, nxt, h, used, roots, real, jnp.sum(area), jnp.sum(jnp.maximum(error, 0.0)),
             jnp.any(confused))
 
@@ -190,7 +228,7 @@ def area_on_ring(ring, w, radius, z, m):
     return jnp.sum(jnp.where(used, area, 0.0))
 
 
-def sample_ring(w, radius, z, m, n_limb=96, n_rounds=8, max_rounds=40, n_refine=16, target=1e-2):
+def sample_ring(w, radius, z, m, n_limb=48, n_rounds=1, max_rounds=64, n_refine=8, target=1e-4):
     """Adaptively sampled limb of a uniform disk of radius ``radius`` centred at ``w``, and the
     total image area (θ_E²) it gives.
 

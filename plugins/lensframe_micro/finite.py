@@ -62,8 +62,10 @@ class FiniteSettings:
     """Static (hashable) accuracy/speed knob of the finite-source magnification.
 
     Attributes:
-        tol: relative accuracy aimed at; decides multipole vs full integral.
-        n_limb: uniform limb samples of each contour (the main accuracy/speed knob).
+        tol: relative accuracy aimed at (the accuracy/speed knob): decides multipole vs full
+            integral, and each contour is refined until its estimated error is below tol × area.
+        n_limb: uniform limb samples each contour starts from: enough to see the images; the
+            refinement places the rest.
         n_rounds, n_refine: adaptive rounds, each bisecting the n_refine worst limb intervals;
             n_rounds always, then more until the error estimate meets tol, up to max_rounds.
         n_rings: Gauss–Legendre circles for limb darkening (besides the limb). Measured near
@@ -75,12 +77,12 @@ class FiniteSettings:
     """
 
     tol: float = 1e-4
-    n_limb: int = 96
-    n_rounds: int = 8
-    max_rounds: int = 40
-    n_refine: int = 16
+    n_limb: int = 48
+    n_rounds: int = 1
+    max_rounds: int = 64
+    n_refine: int = 8
     n_rings: int = 32
-    chunk: int = 16
+    chunk: int = 8
     ghost_factor: float = 50.0
 
     def __post_init__(self):
@@ -102,10 +104,6 @@ DEFAULT = FiniteSettings()
 
 #: φ steps of each critical curve sampled by ``far_from_caustics``
 N_CAUSTIC_PHI = 512
-
-#: the contour's summed error estimate (|Hermite corrections|, ``contour.py``) overstates the error
-#: of the corrected area by 10²–10⁵ (measured near caustics); refinement stops at ESTIMATE_RATIO × tol
-ESTIMATE_RATIO = 100.0
 
 
 def _ring_quadrature(n_rings):
@@ -150,7 +148,7 @@ def _disk_magnification(areas, bad, rho, a1, settings):
 
 def _sample(w, radius, z, m, settings):
     return sample_ring(w, radius, z, m, settings.n_limb, settings.n_rounds, settings.max_rounds,
-                       settings.n_refine, ESTIMATE_RATIO * settings.tol)
+                       settings.n_refine, settings.tol)
 
 
 def _sample_rings(w, z, m, rho, a1, settings):

@@ -231,8 +231,9 @@ def test_per_point_entry_matches_batch(batch, lenses):
     np.testing.assert_allclose(single, value[0], rtol=1e-12)
 
 
-@pytest.mark.parametrize("field,value", [("n_limb", 0), ("tol", 0.0), ("n_rings", -1),
-                                         ("max_rounds", 4)])
-def test_bad_settings_name_the_field(field, value):
+@pytest.mark.parametrize("knobs,field", [({"n_limb": 0}, "n_limb"), ({"tol": 0.0}, "tol"),
+                                         ({"n_rings": -1}, "n_rings"),
+                                         ({"n_rounds": 5, "max_rounds": 4}, "max_rounds")])
+def test_bad_settings_name_the_field(knobs, field):
     with pytest.raises(ValueError, match=field):
-        FiniteSettings(**{field: value})
+        FiniteSettings(**knobs)
