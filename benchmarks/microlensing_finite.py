@@ -6,9 +6,9 @@ compilation: lensframe's jitted ``magnification_batch`` over all points (default
 VBMicrolensing's ``BinaryMag2`` in a Python loop at matched accuracy (RelTol 1e-4, ≈1e-4 relative,
 see docs/performance.md) and at its default settings. Accuracy: relative differences from
 VBMicrolensing at RelTol = Tol = 1e-7 (median, 99th percentile, worst). Prints one JSON object;
-ratios are lensframe time / VBMicrolensing time; ``--tol``, ``--n-limb``, ``--n-rounds`` set
-lensframe's accuracy knobs. The limb-darkened case is slow in lensframe, so it uses its own
-(smaller) number of points ``--n-ld``.
+ratios are lensframe time / VBMicrolensing time; ``--tol``, ``--n-limb``, ``--n-rounds``,
+``--n-refine``, ``--n-rings``, ``--chunk`` set lensframe's knobs (unset: the defaults). The
+limb-darkened case is slow in lensframe, so it uses its own (smaller) number of points ``--n-ld``.
 
     .venv/bin/python benchmarks/microlensing_finite.py --n 1000 --n-ld 100
 """
@@ -98,17 +98,14 @@ def main():
     parser.add_argument("--n", type=int, default=1000, help="uniform-source points")
     parser.add_argument("--n-ld", type=int, default=100, help="limb-darkened points")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tol", type=float, default=1e-4,
-                        help="lensframe's accuracy knob (FiniteSettings.tol)")
-    parser.add_argument("--n-limb", type=int, default=96, help="FiniteSettings.n_limb")
-    parser.add_argument("--n-rounds", type=int, default=8, help="FiniteSettings.n_rounds")
-    parser.add_argument("--n-rings", type=int, default=None,
-                        help="FiniteSettings.n_rings (limb-darkening circles; default: the default)")
+    for knob, kind in (("tol", float), ("n_limb", int), ("n_rounds", int), ("n_refine", int),
+                       ("n_rings", int), ("chunk", int)):
+        parser.add_argument("--" + knob.replace("_", "-"), type=kind, default=None,
+                            help=f"FiniteSettings.{knob} (default: the default)")
     args = parser.parse_args()
     w = source_centres(max(args.n, args.n_ld), args.seed)
-    knobs = {"tol": args.tol, "n_limb": args.n_limb, "n_rounds": args.n_rounds}
-    if args.n_rings is not None:
-        knobs["n_rings"] = args.n_rings
+    knobs = {k: v for k in ("tol", "n_limb", "n_rounds", "n_refine", "n_rings", "chunk")
+             if (v := getattr(args, k)) is not None}
     out = {"lens": {"s": S, "q": Q}, "rho": RHO, "settings": knobs,
            "uniform": case(w[: args.n], 0.0, knobs) if args.n else None,
            "limb_darkened": case(w[: args.n_ld], A1, knobs) if args.n_ld else None}

@@ -70,7 +70,9 @@ class FiniteSettings:
             n_rounds always, then more until the error estimate meets tol, up to max_rounds.
         n_rings: Gauss–Legendre circles for limb darkening (besides the limb). Measured near
             caustics (ρ = 1e-3, a1 = 0.5, 100 points): 32 give p99 1.4e-4 vs VBMicrolensing, 24 give
-            2.6e-4, 12 give 7.9e-4 and 6 give 3.0e-3, at 136 / 111 / 52 / 34 ms per point.
+            2.6e-4, 12 give 7.9e-4 and 6 give 3.0e-3, at 136 / 111 / 52 / 34 ms per point with the
+            earlier third-order contours; the fifth-order ones halved the time per circle, the
+            accuracy (set by the circles) did not change (docs/performance.md).
         chunk: points per full-integral chunk in ``magnification_batch``.
         ghost_factor: the multipole is refused when a false root's lens-equation residual is below
             ghost_factor × rho (a caustic is near; see the module docstring).
