@@ -40,7 +40,6 @@ import jax.numpy as jnp
 from .point import abs2, complex_shear, image_positions, with_implicit_derivatives
 
 _TWO_PI = 2.0 * jnp.pi
-_PARABOLA = 1.0
 
 
 def _limb_geometry(roots, real, direction, radius, z, m):
@@ -107,8 +106,8 @@ def _junctions(pos, tangent, alive, parity, h):
     pair is born or dies): the two images sit at s = ±S, and their tangents dz/dθ = ±a/(2S) ± b
     give S² = |z₁ − z₂| / (2 |t₁ − t₂|) and b. The chord joining the pair misses the parabola's
     segment, whose area is (1/3) p₁ Im[(z̄₁ − z̄₂)(t₁ + t₂)] S² for either direction of
-    crossing; each member of the pair carries half of it. The segment's area itself (higher
-    order than the remainder: the s³ terms cancel over ±S) is the error estimate."""
+    crossing; each member of the pair carries half of it. The segment's area is the error
+    estimate: what the parabola leaves out is of higher order (the s³ terms cancel over ±S)."""
     pair = alive[:, None] & alive[None, :] & (parity[:, None] != parity[None, :])
     dist = jnp.where(pair, abs2(pos[:, None] - pos[None, :]), jnp.inf)   # squared
     partner = jnp.argmin(dist, axis=1)
@@ -146,7 +145,7 @@ def _interval(a, b, h):
     error = jnp.sum(jnp.where(regular, jnp.abs(quintic - cubic), 0.0))
     gone_area, gone_fix, gone_err, gone_bad = _junctions(za, ta, ra & ~rb, pa, h)
     new_area, new_fix, new_err, new_bad = _junctions(zb, tb, rb & ~ra, pb, h)
-    area = area + gone_area - new_area + (gone_fix + new_fix) * _PARABOLA
+    area = area + gone_area - new_area + gone_fix + new_fix
     # unresolved linking (parity flip on a linked pair, or an unpaired appearing image) makes the
     # interval's error the spread of its roots so that refinement goes there first
     confused = jnp.any(both & (pa != pb)) | gone_bad | new_bad
