@@ -98,14 +98,14 @@ def main():
     parser.add_argument("--n", type=int, default=1000, help="uniform-source points")
     parser.add_argument("--n-ld", type=int, default=100, help="limb-darkened points")
     parser.add_argument("--seed", type=int, default=1)
-    for knob, kind in (("tol", float), ("n_limb", int), ("n_rounds", int), ("n_refine", int),
-                       ("n_rings", int), ("chunk", int)):
+    knob_types = {"tol": float, "n_limb": int, "n_rounds": int, "n_refine": int, "n_rings": int,
+                  "chunk": int}
+    for knob, kind in knob_types.items():
         parser.add_argument("--" + knob.replace("_", "-"), type=kind, default=None,
                             help=f"FiniteSettings.{knob} (default: the default)")
     args = parser.parse_args()
     w = source_centres(max(args.n, args.n_ld), args.seed)
-    knobs = {k: v for k in ("tol", "n_limb", "n_rounds", "n_refine", "n_rings", "chunk")
-             if (v := getattr(args, k)) is not None}
+    knobs = {k: v for k in knob_types if (v := getattr(args, k)) is not None}
     out = {"lens": {"s": S, "q": Q}, "rho": RHO, "settings": knobs,
            "uniform": case(w[: args.n], 0.0, knobs) if args.n else None,
            "limb_darkened": case(w[: args.n_ld], A1, knobs) if args.n_ld else None}

@@ -116,7 +116,7 @@ def _junctions(pos, tangent, alive, parity, h):
     spread2 = abs2(tangent - tangent[partner])
     # (both moduli under one square root, guarded: a zero modulus would give NaN gradients)
     fold = alive & found & (spread2 > 0) & (abs2(gap) > 0)
-    ratio = jnp.where(fold, abs2(gap) / jnp.where(fold, spread2, 1.0), 0.0)
+    ratio = abs2(gap) / jnp.where(fold, spread2, 1.0)
     depth = jnp.minimum(0.5 * jnp.sqrt(jnp.where(fold, ratio, 1.0)), h)
     segment = _cross(gap, tangent + tangent[partner]) * depth / 6.0
     area = jnp.where(alive & found, 0.25 * parity * _cross(pos, pos[partner]), 0.0)
