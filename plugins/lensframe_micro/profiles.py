@@ -19,7 +19,14 @@ from .caustics import caustics as _caustics
 from .lenses import binary_lenses, triple_lenses
 from .point import images as _images
 from .point import in_blocks
-from .point import point_lens_magnification
+from .point import point_lens_magnification, point_magnification
+
+
+def _static_zero(rho) -> bool:
+    """True when ``rho`` is a concrete 0 (the default, or a literal), not a traced value: then the
+    point-source path alone is built, without the finite-source program (whose compilation takes
+    tens of seconds on a CPU). A traced rho keeps both paths, chosen per value."""
+    return isinstance(rho, (int, float)) and not isinstance(rho, bool) and rho == 0
 
 
 def _over_positions(fn, y1, y2):
@@ -41,6 +48,8 @@ class _LensSystem(MicrolensProfile):
     def magnification(self, y1, y2, rho=0.0, a1=0.0, **lens_params):
         """Magnification at source position(s) (y1, y2) (θ_E; any broadcastable shapes)."""
         z, m = self.lenses(**lens_params)
+        if _static_zero(rho):
+            return _over_positions(lambda w: point_magnification(w, z, m), y1, y2)
         return _over_positions(lambda w: finite.magnification(w, z, m, rho, a1), y1, y2)
 
     def images(self, y1, y2, **lens_params):
@@ -69,6 +78,9 @@ class PointLens(_LensSystem):
 
     def magnification(self, y1, y2, rho=0.0, a1=0.0):
         z, m = self.lenses()
+        if _static_zero(rho):
+            y1, y2 = jnp.broadcast_arrays(jnp.asarray(y1, float), jnp.asarray(y2, float))
+            return point_lens_magnification(jnp.abs(y1 + 1j * y2))
         rho = jnp.asarray(rho, float)
         safe_rho = jnp.where(rho > 0, rho, 1e-3)
 

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 
 from lensframe_micro import finite
 from lensframe_micro.finite import FiniteSettings, magnification, magnification_batch
@@ -22,10 +23,22 @@ def lenses():
     return binary_lenses(S, Q)
 
 
+#: every batch call is padded to this many positions, so one compilation serves every test
+PADDED = 12
+
+
 @pytest.fixture(scope="module")
 def batch(lenses):
     z, m = lenses
-    return jax.jit(lambda w, rho, a1: magnification_batch(w, z, m, rho, a1))
+    compiled = jax.jit(lambda w, rho, a1: magnification_batch(w, z, m, rho, a1))
+
+    def padded(w, rho, a1):
+        n = w.shape[0]
+        assert n <= PADDED
+        far = jnp.full(PADDED - n, 1.5 + 0.5j)   # far from the caustics: the multipole's cheap path
+        value, info = compiled(jnp.concatenate([w, far]), rho, a1)
+        return value[:n], {key: v[:n] for key, v in info.items()}
+    return padded
 
 
 @pytest.mark.parametrize("rho", [1e-2, 1e-3])
@@ -111,13 +124,14 @@ def _check_gradient(lenses, seed, a1=0.0):
         return finite.full_magnification(p[0] + 1j * p[1], z, m, p[2], a1)[0]
 
     p = jnp.array([w0.real, w0.imag, rho])
-    grad = jax.jit(jax.grad(f))(p)
+    # one compiled program gives both the gradient and the values the differences need
+    value_and_grad = jax.jit(jax.value_and_grad(f))
+    value, grad = value_and_grad(p)
     assert np.all(np.isfinite(grad))
-    fj = jax.jit(f)
     for k, h in enumerate([1e-6, 1e-6, 1e-7]):
         e = jnp.zeros(3).at[k].set(h)
-        numeric = (fj(p + e) - fj(p - e)) / (2 * h)
-        assert abs(grad[k] - numeric) <= 2e-3 * abs(numeric) + 1e-6 * abs(fj(p)) / rho
+        numeric = (value_and_grad(p + e)[0] - value_and_grad(p - e)[0]) / (2 * h)
+        assert abs(grad[k] - numeric) <= 2e-3 * abs(numeric) + 1e-6 * abs(value) / rho
 
 
 # a second draw in the slow run only: each costs ~45 s of compilation and solving on a 2-core CPU
@@ -141,15 +155,21 @@ def test_far_from_caustics_never_calls_a_disk_touching_a_caustic_far(s, q):
     z, m = binary_lenses(s, q)
     dense = caustic_points(np.asarray(z), np.asarray(m), 20000)
     rng = np.random.default_rng(5)
+    away = dense.real.max() + 0.3 + 0.1j * np.arange(5)
     for rho in (1e-4, 1e-2):
         w = dense[rng.integers(0, dense.size, 2000)] + 5 * rho * np.sqrt(
             rng.uniform(size=2000)) * np.exp(2j * np.pi * rng.uniform(size=2000))
-        far = np.asarray(finite.far_from_caustics(jnp.asarray(w), z, m, rho))
-        distance = np.min(np.abs(w[:, None] - dense[None, :]), axis=1)
+        # one call (one shape) for the disks near the caustic and those far off
+        verdict = np.asarray(_far_from_caustics(jnp.asarray(np.concatenate([w, away])), z, m, rho))
+        far = verdict[:w.size]
+        distance = cKDTree(np.c_[dense.real, dense.imag]).query(np.c_[w.real, w.imag])[0]
         assert not np.any(far & (distance <= rho))
-        away = dense.real.max() + 0.3 + 0.1j * np.arange(5)
-        assert np.all(np.asarray(finite.far_from_caustics(jnp.asarray(away), z, m, rho)))
+        assert np.all(verdict[w.size:])
     assert far.sum() > 100   # rho = 1e-2: up to 5 rho off, many disks are far
+
+
+#: compiled once for every lens of the test above (the lenses are arguments, not constants)
+_far_from_caustics = jax.jit(finite.far_from_caustics)
 
 
 def test_unresolved_inner_circle_is_interpolated():
@@ -205,7 +225,8 @@ def test_batch_under_vmap_matches_each_member_and_finite_differences():
         (value, _), grad = single(members[k])
         np.testing.assert_allclose(batched[k], value, rtol=1e-12)
         np.testing.assert_allclose(batched_grad[k], grad, rtol=1e-9)
-    f = jax.jit(lambda p: curve(p)[0])
+    def f(p):   # the compiled value-and-gradient again: no third compilation
+        return single(p)[0][0]
     for k, h in enumerate([1e-6, 1e-7, 1e-6]):
         e = jnp.zeros(3).at[k].set(h)
         numeric = (f(members[0] + e) - f(members[0] - e)) / (2 * h)

@@ -46,6 +46,26 @@ def test_point_lens_is_paczynski_and_shapes_broadcast():
     np.testing.assert_allclose(np.asarray(a), (u**2 + 2) / (u * np.sqrt(u**2 + 4)), rtol=1e-14)
 
 
+def test_a_literal_zero_rho_builds_no_finite_source_program(monkeypatch):
+    """rho = 0 given as a number (the default) takes the point-source path alone; the values are
+    the point-source magnifications, for one lens and for a binary."""
+    from lensframe_micro import finite
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the finite-source program was built for rho = 0")
+    monkeypatch.setattr(finite, "magnification", refuse)
+    y1, y2 = jnp.array([0.3, -0.1]), jnp.array([0.05, 0.2])
+    single = lensframe.get_profile("point_lens").magnification(y1, y2, rho=0)
+    u = np.hypot(np.asarray(y1), np.asarray(y2))
+    np.testing.assert_allclose(single, (u**2 + 2) / (u * np.sqrt(u**2 + 4)), rtol=1e-14)
+    binary = lensframe.get_profile("binary_lens").magnification(y1, y2, s=0.9, q=0.05)
+    expected = [VBM.VBMicrolensing().BinaryMag0(0.9, 0.05, float(a), float(b))
+                for a, b in zip(y1, y2)]
+    np.testing.assert_allclose(binary, expected, rtol=1e-10)
+    with pytest.raises(AssertionError, match="finite-source program"):   # a positive rho does
+        lensframe.get_profile("binary_lens").magnification(y1, y2, rho=1e-3, s=0.9, q=0.05)
+
+
 def test_triple_profile_images_and_caustics():
     p = lensframe.get_profile("triple_lens")
     params = dict(s=1.0, q=0.2, s13=0.8, q3=0.05, psi=1.0)
