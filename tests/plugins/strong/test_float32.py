@@ -62,11 +62,14 @@ SCRIPT = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def evaluations(tmp_path_factory):
-    """{precision: {mass: arrays}}, one process per precision."""
+    """{precision: {mass: arrays}}, one process per precision, the two running side by side."""
+    folder = tmp_path_factory.mktemp("float32")
+    paths = {p: folder / f"{p}.npz" for p in ("float64", "float32")}
+    running = {p: subprocess.Popen([sys.executable, "-c", SCRIPT, p, str(path)])
+               for p, path in paths.items()}
     out = {}
-    for precision in ("float64", "float32"):
-        path = tmp_path_factory.mktemp("float32") / f"{precision}.npz"
-        subprocess.run([sys.executable, "-c", SCRIPT, precision, str(path)], check=True)
+    for precision, path in paths.items():
+        assert running[precision].wait() == 0, f"the {precision} evaluation failed"
         with np.load(path) as z:
             out[precision] = {m: {k: z[f"{m}_{k}"] for k in ("value", "grad", "model", "dtypes")}
                               for m in ("SIE", "EPL")}
