@@ -11,8 +11,8 @@ lenses are light), so a residual threshold alone misclassifies them. Instead eve
 ``polish_steps(n)`` Newton steps on the lens equation (4 for one or two lenses, 6 for more; for
 more than two, in a form without the nearest lens's pole: ``_newton_step``): a true image
 converges quadratically to itself; a false root either does not converge or lands on a true image
-already reached by a root that started closer (smaller initial |δ|). Images = converged and not duplicates. Converged: the last |δ| is below
-``CONVERGED_TOL`` (1 + |z|) = 1e-9 θ_E, or the lens-equation residual |F| is below ``RESIDUAL_TOL``
+already reached by a root that started closer (smaller initial |δ|). Images = converged and not
+duplicates. Converged: the last |δ| is below ``CONVERGED_TOL`` (1 + |z|) = 1e-9 θ_E, or the lens-equation residual |F| is below ``RESIDUAL_TOL``
 (1e-13) times the size of its terms (1 + |z| + |w| + Σ m_k/|z − z_k|) — near a critical curve
 δ = F/det J magnifies F's rounding (|δ| ~ 1e-8 with |F| ~ 1e-16 at det J ~ 1e-8), so a step test
 alone drops one image of a close pair and the pair's images stop appearing and vanishing together.
@@ -49,11 +49,6 @@ from .roots import N_ITER, initial_guesses, polynomial_roots
 #: agree with VBMicrolensing to 2.4e-12 after 5, 6, 8, 16 or 30 (1600 points); one step is kept
 #: beyond the fewest that sufficed
 N_POLISH = {1: 4, 2: 4, 3: 6}
-
-
-def polish_steps(n_lenses: int) -> int:
-    """``N_POLISH`` for ``n_lenses`` lenses."""
-    return N_POLISH[min(n_lenses, max(N_POLISH))]
 #: a root has converged to an image when its last Newton step is below CONVERGED_TOL (1 + |z|) θ_E
 CONVERGED_TOL = 1e-9
 #: ... or when its lens-equation residual is below RESIDUAL_TOL times the size of the equation's terms
@@ -64,6 +59,11 @@ DUPLICATE_TOL = 1e-8
 MAX_IMAGE_MAGNIFICATION = 1e10
 #: source positions per vmapped block in batched evaluations (``in_blocks``)
 BLOCK = 16
+
+
+def polish_steps(n_lenses: int) -> int:
+    """``N_POLISH`` for ``n_lenses`` lenses."""
+    return N_POLISH[min(n_lenses, max(N_POLISH))]
 
 
 def abs2(c):
@@ -118,11 +118,15 @@ def _newton_step(zi, w, z, m):
     if z.shape[0] >= 3:
         return _pole_free_newton_step(zi, w, z, m)
     u, g = lens_sums(zi, z, m)
-    fr, fi = zi.real - w.real - u.real, zi.imag - w.imag - u.imag
-    gr, gi = g.real, g.imag
+    return jax.lax.complex(*_plain_step(zi.real - w.real - u.real, zi.imag - w.imag - u.imag,
+                                        g.real, g.imag))
+
+
+def _plain_step(fr, fi, gr, gi):
+    """(real, imaginary) parts of δ = (−F + g F̄)/(1 − |g|²) from those of F and g."""
     det = 1.0 - gr * gr - gi * gi
     det = jnp.where(det == 0, 1e-300, det)
-    return jax.lax.complex((-fr + gr * fr + gi * fi) / det, (-fi + gi * fr - gr * fi) / det)
+    return (-fr + gr * fr + gi * fi) / det, (-fi + gi * fr - gr * fi) / det
 
 
 def _pole_free_newton_step(zi, w, z, m):
@@ -134,11 +138,11 @@ def _pole_free_newton_step(zi, w, z, m):
     which has the lens equation's roots and no pole at z_k. G depends on z and z̄, so the step
     solves G + a δ + b δ̄ = 0 with a = ∂G/∂z = conj(z − z_k) and b = ∂G/∂z̄ = E + conj(z − z_k)
     Σ_{j≠k} m_j / conj(z − z_j)²: δ = (b Ḡ − ā G)/(|a|² − |b|²); elsewhere the ordinary step
-    (−F + g F̄)/(1 − |g|²), F the lens equation and g = Σ_k m_k / conj(z − z_k)². Close to a light lens, where F's pole makes
-    Newton's basin smaller than the polynomial root's error (a triple with two planets: roots
-    ~1e-4–1e-3 θ_E off a faint image 2e-4 θ_E from a planet of mass 1.5e-5, which the plain step
-    never reached, even in 30 steps), G is nearly linear and the step converges. Real arithmetic,
-    as in ``lens_sums``."""
+    (−F + g F̄)/(1 − |g|²), F the lens equation and g = Σ_k m_k / conj(z − z_k)². Close to a
+    light lens, where F's pole makes Newton's basin smaller than the polynomial root's error (a
+    triple with two planets: roots ~1e-4–1e-3 θ_E off a faint image 2e-4 θ_E from a planet of mass
+    1.5e-5, which the plain step never reached, even in 30 steps), G is nearly linear and the step
+    converges. Real arithmetic, as in ``lens_sums``."""
     xr, xi = zi.real[..., None], zi.imag[..., None]
     dr, di = xr - z.real, xi - z.imag                       # z − z_j
     d2 = dr * dr + di * di
@@ -166,12 +170,7 @@ def _pole_free_newton_step(zi, w, z, m):
     # step is NaN, as the lens equation's own pole makes it, so it stays put and fails to converge
     on_lens = ar * ar + ai * ai == 0
     pole_free_r, pole_free_i = jnp.where(on_lens, jnp.nan, nr / den), ni / den
-    # the plain form δ = (−F + g F̄)/(1 − |g|²), F = E − u_k, g = g_rest + g_k
-    fr, fi = er - ukr, ei - uki
-    gr, gi = gr + gkr, gi + gki
-    det = 1.0 - gr * gr - gi * gi
-    det = jnp.where(det == 0, 1e-300, det)
-    plain_r, plain_i = (-fr + gr * fr + gi * fi) / det, (-fi + gi * fr - gr * fi) / det
+    plain_r, plain_i = _plain_step(er - ukr, ei - uki, gr + gkr, gi + gki)   # F = E − u_k
     # beyond the lens's Einstein radius the two forms agree near images, but far out (a root near
     # infinity when the source is on a lens) |a|² − |b|² cancels catastrophically: plain step there
     inside = ar * ar + ai * ai < mk
@@ -182,10 +181,10 @@ def _pole_free_newton_step(zi, w, z, m):
 def _classify(roots, w, z, m):
     """True-image mask and polished positions of the polynomial's roots (see the module docstring).
 
-    Every root takes ``polish_steps(n)`` Newton steps on the lens equation. A root is an image when it has
-    converged (last step or residual small, see the module docstring) to a point that no root of the
-    same parity with a smaller initial Newton distance also reached (a false root polished onto a
-    true image is a duplicate)."""
+    Every root takes ``polish_steps(n)`` Newton steps on the lens equation. A root is an image when
+    it has converged (last step or residual small, see the module docstring) to a point that no root
+    of the same parity with a smaller initial Newton distance also reached (a false root polished
+    onto a true image is a duplicate)."""
     # squared moduli where only comparisons need them, sqrt(re² + im²) elsewhere: jnp.abs of a
     # complex number is an overflow-guarded hypot, several times the work under vmap
     initial = abs2(_newton_step(roots, w, z, m))
