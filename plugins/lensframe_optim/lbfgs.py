@@ -167,21 +167,35 @@ class LBFGS(FitterPlugin):
 
         group = options.n_starts if options.vectorize else 1
         n_chunks = -(-options.max_steps // options.chunk)
-        finished = []
+        finished, interrupted_at = [], None
         with progress.task(f"lbfgs ×{options.n_starts}",
                            total=options.n_starts * n_chunks * options.chunk) as tick:
             for first in range(0, options.n_starts, group):
                 carry = start_c(z0[first:first + group], args)
-                for i in range(n_chunks):
-                    carry = advance_c(carry, args)
-                    done = np.asarray(carry.done)
-                    best = float(np.min(np.asarray(carry.value)))
-                    tick(options.chunk * group,
-                         status=f"start {first + 1}: −lnP {best:.6g}")
-                    if done.all():
-                        tick((n_chunks - i - 1) * options.chunk * group)
-                        break
-                finished.append(carry)
+                steps_done = 0
+                try:
+                    for i in range(n_chunks):
+                        carry = advance_c(carry, args)
+                        steps_done += options.chunk
+                        done = np.asarray(carry.done)
+                        best = float(np.min(np.asarray(carry.value)))
+                        tick(options.chunk * group,
+                             status=f"start {first + 1}: −lnP {best:.6g}")
+                        if done.all():
+                            tick((n_chunks - i - 1) * options.chunk * group)
+                            break
+                except KeyboardInterrupt:
+                    starts = f"{first + 1}–{first + group}" if group > 1 else f"{first + 1}"
+                    interrupted_at = (f"start(s) {starts} of {options.n_starts}, step "
+                                      f"{min(steps_done, options.max_steps)} of "
+                                      f"{options.max_steps}")
+                    if steps_done == 0 and not finished:   # no start has an objective value yet
+                        raise KeyboardInterrupt(f"lbfgs interrupted at {interrupted_at}: no "
+                                                "result yet") from None
+                if steps_done:   # (a start interrupted before its first chunk has no value)
+                    finished.append(carry)
+                if interrupted_at is not None:
+                    break
         carry = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *finished)
 
         values = np.asarray(carry.value)
@@ -201,4 +215,6 @@ class LBFGS(FitterPlugin):
                 "n_likelihood_calls": int(np.asarray(carry.evaluations).sum()),
                 "start_log_density": (-values).tolist(),
                 "start_theta": starts_theta.tolist(), "best_start": best,
+                "interrupted": interrupted_at is not None,
+                **({"interrupted_at": interrupted_at} if interrupted_at is not None else {}),
             })

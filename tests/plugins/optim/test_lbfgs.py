@@ -111,3 +111,21 @@ def test_starts_from_every_optimum_a_previous_stage_reports(toy):
     np.testing.assert_allclose(starts[1:3], stuck, rtol=1e-10)
     assert result.diagnostics["best_start"] in (0, 3)
     assert result.best_theta[0] >= 1.5
+
+
+@pytest.mark.parametrize("after,expected_starts", [(2, 1), (200, None)])
+def test_ctrl_c_keeps_the_starts_run_so_far(toy, after, expected_starts):
+    """Ctrl-C (the progress bar's advance raising) keeps every start iterated so far and says
+    where it stopped; a fit that ends first is not marked."""
+    fitter = Fitter(toy(), quiet=True)
+    fitter.progress = gaussian_toy.InterruptingProgress(after=after)
+    result = fitter.run("lbfgs", key=0, n_starts=3, chunk=1, max_steps=50)
+    d = result.diagnostics
+    if expected_starts is None:
+        assert d["interrupted"] is False and "interrupted_at" not in d
+        assert len(d["steps"]) == 3
+        return
+    assert d["interrupted"] is True
+    assert d["interrupted_at"] == "start(s) 1 of 3, step 2 of 50"
+    assert len(d["steps"]) == expected_starts and d["steps"] == [2]
+    assert np.all(np.isfinite(result.best_theta)) and np.isfinite(result.log_density)
