@@ -146,17 +146,19 @@ def _pole_free_newton_step(zi, w, z, m):
     xr, xi = zi.real[..., None], zi.imag[..., None]
     dr, di = xr - z.real, xi - z.imag                       # z − z_j
     d2 = dr * dr + di * di
-    nearest = d2 == jnp.min(d2, axis=-1, keepdims=True)
-    nearest = nearest & (jnp.cumsum(nearest, axis=-1) == 1)  # one lens on a tie
+    nearest = jnp.arange(z.shape[0]) == jnp.argmin(d2, axis=-1)[..., None]
     safe = jnp.where(d2 > 0, d2, 1.0)
     ur, ui = m * dr / safe, m * di / safe                    # m_j / conj(z − z_j)
     gr, gi = (ur * dr - ui * di) / safe, (ur * di + ui * dr) / safe   # m_j / conj(z − z_j)²
 
-    def split(x):   # (Σ over the other lenses, the nearest lens's term)
-        return (jnp.sum(jnp.where(nearest, 0.0, x), axis=-1),
-                jnp.sum(jnp.where(nearest, x, 0.0), axis=-1))
-    (ur, ukr), (ui, uki), (gr, gkr), (gi, gki) = split(ur), split(ui), split(gr), split(gi)
-    (_, kr), (_, ki), (_, mk) = split(dr), split(di), split(jnp.broadcast_to(m, d2.shape))
+    def nearest_term(x):
+        return jnp.sum(jnp.where(nearest, x, 0.0), axis=-1)
+
+    def other_terms(x):
+        return jnp.sum(jnp.where(nearest, 0.0, x), axis=-1)
+    ukr, uki, gkr, gki = (nearest_term(x) for x in (ur, ui, gr, gi))
+    ur, ui, gr, gi = (other_terms(x) for x in (ur, ui, gr, gi))
+    kr, ki, mk = nearest_term(dr), nearest_term(di), nearest_term(m)
     er, ei = zi.real - w.real - ur, zi.imag - w.imag - ui   # E = z − w − Σ_{j≠k} m_j/conj(z − z_j)
     # the pole-free form: a = conj(z − z_k), G = a E − m_k, b = E + a g_rest
     ar, ai = kr, -ki

@@ -147,6 +147,10 @@ def test_limb_darkened_gradient_matches_finite_differences(lenses):
     _check_gradient(lenses, 7, a1=0.5)
 
 
+#: compiled once for every lens of the test below (the lenses are arguments, not constants)
+_far_from_caustics = jax.jit(finite.far_from_caustics)
+
+
 @pytest.mark.parametrize("s,q", [(S, Q), (1.0, 1e-4), (2.0, 0.3)])
 def test_far_from_caustics_never_calls_a_disk_touching_a_caustic_far(s, q):
     """The batch skips the limb's image-count checks for disks called far from the caustics; a
@@ -156,20 +160,17 @@ def test_far_from_caustics_never_calls_a_disk_touching_a_caustic_far(s, q):
     dense = caustic_points(np.asarray(z), np.asarray(m), 20000)
     rng = np.random.default_rng(5)
     away = dense.real.max() + 0.3 + 0.1j * np.arange(5)
+    tree = cKDTree(np.c_[dense.real, dense.imag])
     for rho in (1e-4, 1e-2):
         w = dense[rng.integers(0, dense.size, 2000)] + 5 * rho * np.sqrt(
             rng.uniform(size=2000)) * np.exp(2j * np.pi * rng.uniform(size=2000))
         # one call (one shape) for the disks near the caustic and those far off
         verdict = np.asarray(_far_from_caustics(jnp.asarray(np.concatenate([w, away])), z, m, rho))
         far = verdict[:w.size]
-        distance = cKDTree(np.c_[dense.real, dense.imag]).query(np.c_[w.real, w.imag])[0]
+        distance = tree.query(np.c_[w.real, w.imag])[0]
         assert not np.any(far & (distance <= rho))
         assert np.all(verdict[w.size:])
     assert far.sum() > 100   # rho = 1e-2: up to 5 rho off, many disks are far
-
-
-#: compiled once for every lens of the test above (the lenses are arguments, not constants)
-_far_from_caustics = jax.jit(finite.far_from_caustics)
 
 
 def test_unresolved_inner_circle_is_interpolated():
